@@ -1,0 +1,178 @@
+"""Frozen domain values shared by the core, the store and every adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    date: date
+    publisher: str
+    copyright: str
+    source_url: str | None
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    summary: str
+    key_points: tuple[str, ...]
+    context: str
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a member can pick. Scale options carry a lean from -2 (security) to +2 (privacy)."""
+
+    id: str
+    label: str
+    emoji: str = ""
+    meaning: str = ""
+    lean: int | None = None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    section_id: str
+    question: str
+    options: tuple[Option, ...]
+    uses_scale: bool
+    follow_up: str | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class ContentPack:
+    article: Article
+    sections: tuple[Section, ...]
+    scale: tuple[Option, ...]
+    prompts: tuple[Prompt, ...]
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        return next((p for p in self.prompts if p.id == prompt_id), None)
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    space_id: str
+    channel_id: str
+    prompt_id: str
+    opened_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    message_ref: str | None
+
+    def is_open(self, now: datetime) -> bool:
+        if self.closed_at is not None:
+            return False
+        return self.closes_at is None or now < self.closes_at
+
+
+class VoteKind(str, Enum):
+    CAST = "cast"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    RETRACTED = "retracted"
+    NOTHING_TO_RETRACT = "nothing_to_retract"
+    POLL_CLOSED = "poll_closed"
+    UNKNOWN_POLL = "unknown_poll"
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    kind: VoteKind
+    poll_id: int
+    option_id: str | None = None
+    previous_option_id: str | None = None
+
+    @property
+    def changed_results(self) -> bool:
+        return self.kind in (VoteKind.CAST, VoteKind.CHANGED, VoteKind.RETRACTED)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Aggregate counts of one poll: how many current voters went from a first option to a current one.
+
+    Every figure in the results (current counts, first-vote counts, changes, movement) derives from
+    these pairs, and they survive retention purges of the per-vote rows.
+    """
+
+    poll_id: int
+    transitions: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.transitions.values())
+
+    def current_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (_first, current), n in self.transitions.items():
+            counts[current] = counts.get(current, 0) + n
+        return counts
+
+    def first_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (first, _current), n in self.transitions.items():
+            counts[first] = counts.get(first, 0) + n
+        return counts
+
+    def changed(self) -> int:
+        return sum(n for (first, current), n in self.transitions.items() if first != current)
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    option: Option
+    count: int
+    share: float
+    first_count: int
+
+
+@dataclass(frozen=True)
+class Results:
+    poll: Poll
+    prompt: Prompt
+    total: int
+    options: tuple[OptionResult, ...]
+    visible: bool
+    votes_needed: int
+    mean_lean: float | None
+    first_mean_lean: float | None
+    changed: int
+    moved_to_privacy: int
+    moved_to_security: int
+
+    @property
+    def net_shift(self) -> float | None:
+        """Positive means the room moved toward privacy since members' first votes."""
+        if self.mean_lean is None or self.first_mean_lean is None:
+            return None
+        return self.mean_lean - self.first_mean_lean
+
+
+@dataclass(frozen=True)
+class StanceEntry:
+    poll: Poll
+    prompt: Prompt
+    option: Option
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    space_id: str
+    channel_id: str
+    min_votes: int

@@ -1,0 +1,81 @@
+"""The storage contract every backend implements, in the domain's own terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.models import ChannelSettings, Poll, Tally, VoteOutcome
+
+
+class StoreError(Exception):
+    """A storage failure the caller can report; the operation it belongs to was not applied."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    kind: str  # cast | change | retract
+    option_id: str | None
+    at: datetime
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    async def close(self) -> None:
+        """Finish queued writes, then disconnect."""
+
+    async def schema_version(self) -> int: ...
+
+    async def get_or_create_meta(self, key: str, value: str) -> str:
+        """Return the stored value for `key`, storing `value` first if there is none."""
+
+    async def create_poll(
+        self, space_id: str, channel_id: str, prompt_id: str, opened_at: datetime, closes_at: datetime | None
+    ) -> Poll: ...
+
+    async def get_poll(self, poll_id: int) -> Poll | None: ...
+
+    async def set_poll_message(self, poll_id: int, message_ref: str) -> None: ...
+
+    async def close_poll(self, poll_id: int, at: datetime) -> bool:
+        """Close an open poll; False when it was already closed."""
+
+    async def open_polls(self, space_id: str, channel_id: str | None = None) -> list[Poll]: ...
+
+    async def recent_polls(self, space_id: str, channel_id: str | None = None, limit: int = 25) -> list[Poll]:
+        """Newest first."""
+
+    async def polls_due_to_close(self, now: datetime) -> list[Poll]: ...
+
+    async def used_prompt_ids(self, space_id: str, channel_id: str) -> list[str]:
+        """Prompt ids posted in the channel, oldest first."""
+
+    async def record_vote(self, poll_id: int, voter_key: str, option_id: str, at: datetime) -> VoteOutcome:
+        """Cast or change a vote; returns only after the commit that holds it."""
+
+    async def retract_vote(self, poll_id: int, voter_key: str, at: datetime) -> VoteOutcome: ...
+
+    async def current_vote(self, poll_id: int, voter_key: str) -> str | None: ...
+
+    async def tally(self, poll_id: int) -> Tally: ...
+
+    async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]: ...
+
+    async def stance(self, space_id: str, voter_key: str) -> list[tuple[Poll, str]]:
+        """The member's current choices across the space's polls, newest poll first."""
+
+    async def forget_member(self, space_id: str, voter_key: str) -> int:
+        """Delete every vote and history row of the member in the space; returns rows deleted."""
+
+    async def purge_votes_closed_before(self, cutoff: datetime) -> int:
+        """Drop per-vote rows of polls closed before `cutoff`, keeping their tallies."""
+
+    async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None: ...
+
+    async def save_channel_settings(self, settings: ChannelSettings) -> None: ...
+
+    async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
+        """Every poll of the space with its aggregate, oldest first (for export)."""
