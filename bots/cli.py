@@ -65,7 +65,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.output == "-":
         sys.stdout.write(data.decode("utf-8"))
     else:
-        Path(args.output).write_bytes(data)
+        await asyncio.to_thread(Path(args.output).write_bytes, data)
         print(f"wrote {args.output}")
     return 0
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 PREFIX = "cp1"
 MAX_LEN = 100  # Discord's custom_id ceiling, the tighter of the two platforms
 _PART = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
-class ActionKind(str, Enum):
+class ActionKind(StrEnum):
     VOTE = "vote"
     RETRACT = "retract"
     SECTION = "section"

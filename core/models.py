@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Poll:
         return self.closes_at is None or now < self.closes_at
 
 
-class VoteKind(str, Enum):
+class VoteKind(StrEnum):
     CAST = "cast"
     CHANGED = "changed"
     UNCHANGED = "unchanged"

@@ -7,12 +7,12 @@ adapter clips with core.text.clip to its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from core.text import bar
 
 
-class Style(str, Enum):
+class Style(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     DANGER = "danger"

@@ -97,7 +97,7 @@ class GroupCommitWriter:
             log.exception("write batch of %d failed", len(batch))
             try:
                 await self._conn.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - already failing; the original error is what matters
+            except Exception:
                 pass
             for job in batch:
                 if not job.future.done():

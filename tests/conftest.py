@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.content import load_pack
+from core.models import ContentPack
+from core.service import Actor, DebateService
+from core.store.sqlite import SqliteStore
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(scope="session")
+def pack() -> ContentPack:
+    return load_pack()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "test.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def service(pack: ContentPack, store: SqliteStore, clock: FakeClock) -> DebateService:
+    return DebateService(pack, store, "test-secret-0123456789", clock=clock)
+
+
+def member(name: str, admin: bool = False, space: str = "S1", channel: str = "C1") -> Actor:
+    return Actor(space, channel, name, is_admin=admin)

@@ -1,0 +1,207 @@
+"""One behaviour suite for every Store backend (see backends.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.models import ChannelSettings, VoteKind
+from core.store.base import Store
+from tests.contract.backends import BACKENDS
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    async with BACKENDS[request.param](tmp_path) as store:  # type: ignore[attr-defined]
+        yield store
+
+
+async def new_poll(store: Store, channel: str = "C1", hours: int = 24, space: str = "S1") -> int:
+    poll = await store.create_poll(space, channel, "first-instinct", T0, T0 + timedelta(hours=hours))
+    return poll.id
+
+
+async def test_migrations_are_applied_once(backend: Store) -> None:
+    assert await backend.schema_version() >= 1
+
+
+async def test_meta_value_is_created_once(backend: Store) -> None:
+    assert await backend.get_or_create_meta("k", "first") == "first"
+    assert await backend.get_or_create_meta("k", "second") == "first"
+
+
+async def test_poll_lifecycle(backend: Store) -> None:
+    poll = await backend.create_poll("S1", "C1", "first-instinct", T0, T0 + timedelta(hours=24))
+    assert poll.opened_at == T0 and poll.closes_at == T0 + timedelta(hours=24)
+    assert poll.closed_at is None and poll.message_ref is None
+    await backend.set_poll_message(poll.id, "C1:123.456")
+    assert (await backend.get_poll(poll.id)).message_ref == "C1:123.456"  # type: ignore[union-attr]
+    assert [p.id for p in await backend.open_polls("S1", "C1")] == [poll.id]
+    assert await backend.close_poll(poll.id, T0 + timedelta(hours=1)) is True
+    assert await backend.close_poll(poll.id, T0 + timedelta(hours=2)) is False
+    closed = await backend.get_poll(poll.id)
+    assert closed is not None and closed.closed_at == T0 + timedelta(hours=1)
+    assert await backend.open_polls("S1", "C1") == []
+    assert await backend.get_poll(9999) is None
+
+
+async def test_polls_are_scoped_to_space_and_channel(backend: Store) -> None:
+    a = await new_poll(backend, "C1")
+    b = await new_poll(backend, "C2")
+    c = await new_poll(backend, "C1", space="S2")
+    assert [p.id for p in await backend.open_polls("S1", "C1")] == [a]
+    assert {p.id for p in await backend.open_polls("S1")} == {a, b}
+    assert [p.id for p in await backend.recent_polls("S2")] == [c]
+    assert await backend.used_prompt_ids("S1", "C2") == ["first-instinct"]
+
+
+async def test_polls_due_to_close(backend: Store) -> None:
+    short = await new_poll(backend, hours=1)
+    await new_poll(backend, hours=48)
+    due = await backend.polls_due_to_close(T0 + timedelta(hours=2))
+    assert [p.id for p in due] == [short]
+
+
+async def test_cast_change_unchanged_retract(backend: Store) -> None:
+    poll = await new_poll(backend)
+    cast = await backend.record_vote(poll, "v1", "1", T0)
+    assert cast.kind is VoteKind.CAST
+    same = await backend.record_vote(poll, "v1", "1", T0)
+    assert same.kind is VoteKind.UNCHANGED
+    changed = await backend.record_vote(poll, "v1", "-2", T0 + timedelta(minutes=1))
+    assert changed.kind is VoteKind.CHANGED and changed.previous_option_id == "1"
+    assert await backend.current_vote(poll, "v1") == "-2"
+    retracted = await backend.retract_vote(poll, "v1", T0 + timedelta(minutes=2))
+    assert retracted.kind is VoteKind.RETRACTED
+    assert (await backend.retract_vote(poll, "v1", T0)).kind is VoteKind.NOTHING_TO_RETRACT
+    assert (await backend.retract_vote(poll, "nobody", T0)).kind is VoteKind.NOTHING_TO_RETRACT
+    assert await backend.current_vote(poll, "v1") is None
+    history = await backend.history(poll, "v1")
+    assert [(h.kind, h.option_id) for h in history] == [("cast", "1"), ("change", "-2"), ("retract", None)]
+    assert (await backend.tally(poll)).total == 0
+
+
+async def test_recast_after_retract_keeps_first_vote(backend: Store) -> None:
+    poll = await new_poll(backend)
+    await backend.record_vote(poll, "v1", "-1", T0)
+    await backend.retract_vote(poll, "v1", T0)
+    outcome = await backend.record_vote(poll, "v1", "2", T0)
+    assert outcome.kind is VoteKind.CAST
+    tally = await backend.tally(poll)
+    assert tally.transitions == {("-1", "2"): 1}
+    assert tally.changed() == 1
+
+
+async def test_closed_and_unknown_polls_refuse_votes(backend: Store) -> None:
+    poll = await new_poll(backend, hours=1)
+    late = await backend.record_vote(poll, "v1", "1", T0 + timedelta(hours=1))
+    assert late.kind is VoteKind.POLL_CLOSED
+    other = await new_poll(backend)
+    await backend.close_poll(other, T0)
+    assert (await backend.record_vote(other, "v1", "1", T0)).kind is VoteKind.POLL_CLOSED
+    assert (await backend.record_vote(424242, "v1", "1", T0)).kind is VoteKind.UNKNOWN_POLL
+    assert (await backend.tally(poll)).total == 0 and (await backend.tally(other)).total == 0
+
+
+async def test_tally_tracks_first_and_current(backend: Store) -> None:
+    poll = await new_poll(backend)
+    for voter, option in (("a", "-2"), ("b", "-1"), ("c", "1"), ("d", "1")):
+        await backend.record_vote(poll, voter, option, T0)
+    await backend.record_vote(poll, "b", "2", T0)
+    tally = await backend.tally(poll)
+    assert tally.current_counts() == {"-2": 1, "1": 2, "2": 1}
+    assert tally.first_counts() == {"-2": 1, "-1": 1, "1": 2}
+    assert tally.total == 4 and tally.changed() == 1
+
+
+async def test_concurrent_votes_are_counted_once_each(backend: Store) -> None:
+    poll = await new_poll(backend)
+    options = ["-2", "-1", "0", "1", "2"]
+
+    async def voter(i: int) -> None:
+        for step in range(3):
+            await backend.record_vote(poll, f"v{i}", options[(i + step) % 5], T0)
+
+    await asyncio.gather(*(voter(i) for i in range(300)))
+    tally = await backend.tally(poll)
+    assert tally.total == 300
+    expected: dict[str, int] = {}
+    for i in range(300):
+        final = options[(i + 2) % 5]
+        expected[final] = expected.get(final, 0) + 1
+    assert tally.current_counts() == expected
+    assert tally.changed() == 300
+
+
+async def test_same_voter_in_one_batch_is_applied_in_order(backend: Store) -> None:
+    poll = await new_poll(backend)
+    outcomes = await asyncio.gather(
+        backend.record_vote(poll, "v", "1", T0),
+        backend.record_vote(poll, "v", "1", T0),
+        backend.record_vote(poll, "v", "2", T0),
+        backend.retract_vote(poll, "v", T0),
+        backend.record_vote(poll, "v", "0", T0),
+    )
+    assert [o.kind for o in outcomes] == [
+        VoteKind.CAST, VoteKind.UNCHANGED, VoteKind.CHANGED, VoteKind.RETRACTED, VoteKind.CAST,
+    ]
+    assert (await backend.tally(poll)).transitions == {("1", "0"): 1}
+
+
+async def test_stance_and_forget_member(backend: Store) -> None:
+    p1 = await new_poll(backend)
+    p2 = await new_poll(backend, "C2")
+    elsewhere = await new_poll(backend, space="S2")
+    await backend.record_vote(p1, "me", "2", T0)
+    await backend.record_vote(p1, "me", "1", T0)
+    await backend.record_vote(p2, "me", "-1", T0)
+    await backend.record_vote(p1, "you", "0", T0)
+    await backend.record_vote(elsewhere, "me", "0", T0)
+    stance = await backend.stance("S1", "me")
+    assert [(p.id, o) for p, o in stance] == [(p2, "-1"), (p1, "1")]
+    deleted = await backend.forget_member("S1", "me")
+    assert deleted == 2 + 3  # two vote rows, three history events
+    assert await backend.stance("S1", "me") == []
+    assert await backend.history(p1, "me") == []
+    assert (await backend.tally(p1)).transitions == {("0", "0"): 1}
+    assert (await backend.tally(p2)).total == 0
+    assert await backend.current_vote(elsewhere, "me") == "0"
+    assert await backend.forget_member("S1", "me") == 0
+
+
+async def test_retention_purges_rows_but_keeps_tallies(backend: Store) -> None:
+    old = await new_poll(backend)
+    recent = await new_poll(backend)
+    for poll in (old, recent):
+        await backend.record_vote(poll, "a", "1", T0)
+        await backend.record_vote(poll, "b", "2", T0)
+    await backend.close_poll(old, T0 + timedelta(days=1))
+    await backend.close_poll(recent, T0 + timedelta(days=100))
+    purged = await backend.purge_votes_closed_before(T0 + timedelta(days=50))
+    assert purged == 4
+    assert await backend.history(old, "a") == [] and await backend.current_vote(old, "a") is None
+    assert (await backend.tally(old)).current_counts() == {"1": 1, "2": 1}
+    assert await backend.current_vote(recent, "a") == "1"
+
+
+async def test_channel_settings(backend: Store) -> None:
+    assert await backend.channel_settings("S1", "C1") is None
+    await backend.save_channel_settings(ChannelSettings("S1", "C1", 5))
+    await backend.save_channel_settings(ChannelSettings("S1", "C1", 7))
+    assert await backend.channel_settings("S1", "C1") == ChannelSettings("S1", "C1", 7)
+    assert await backend.channel_settings("S1", "C2") is None
+
+
+async def test_polls_with_tallies_for_export(backend: Store) -> None:
+    p1 = await new_poll(backend)
+    p2 = await new_poll(backend)
+    await backend.record_vote(p1, "a", "1", T0)
+    rows = await backend.polls_with_tallies("S1")
+    assert [(p.id, t.total) for p, t in rows] == [(p1, 1), (p2, 0)]
+    assert await backend.polls_with_tallies("nope") == []

@@ -1,0 +1,70 @@
+"""The console adapter end to end: the real CLI in a child process, fed through piped stdin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_console(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'console.db'}"
+    return subprocess.run(
+        [sys.executable, "-m", "bots.cli", "console", *args],
+        input=script, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+
+
+def test_post_vote_results_change_forget(tmp_path: Path) -> None:
+    script = "\n".join([
+        "/debate post",
+        "/as alice", "1",
+        "/as bob", "2",
+        "/debate results",
+        "/as carol", "4",
+        "/debate results",
+        "/as bob", "5",
+        "/debate results",
+        "/as alice", "/debate forget-me", "yes",
+        "/debate results",
+    ]) + "\n"
+    proc = run_console(tmp_path, script, "--user", "host")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Posted poll #1." in out and "[1] 🛡️ Security first" in out
+    sections = out.split("Results so far:")
+    assert len(sections) == 5
+    assert "Results appear once 1 more vote is in" in sections[1]
+    assert "33%  🛡️ Security first (1)" in sections[2] and "Mean lean -0.7" in sections[2]
+    assert "1 changed their mind (1 toward privacy, 0 toward security; net shift +1.00)" in sections[3]
+    assert "Lean security 1→0" in sections[3]
+    assert "Done: 2 records about you deleted" in sections[3]
+    assert "2 votes so far. Results appear once 1 more vote is in" in sections[4]
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_input_gets_one_line_and_hint(tmp_path: Path) -> None:
+    proc = run_console(tmp_path, "/debate nope\n/debate results abc\n7\n/wat\n/as\n/debate results 1 2\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "Unknown command 'nope'. Type `/debate help` for the list." in lines
+    assert "'abc' is not a poll number. Use the number shown on the poll, e.g. 12 or #12." in lines
+    assert "There is no current poll to vote on. Try /debate today." in lines
+    assert any(line.startswith("Unknown command '/wat'") for line in lines)
+    assert "Usage: /as NAME (one word, up to 64 characters)" in lines
+    assert "Too many arguments. Usage: `/debate results [poll]`" in lines
+
+
+def test_members_are_not_admins(tmp_path: Path) -> None:
+    proc = run_console(tmp_path, "/as mallory\n/debate post\n/debate export\n")
+    assert proc.stdout.count("Only admins can do that.") == 2
+    assert "Posted poll" not in proc.stdout
+
+
+def test_exits_zero_at_eof_with_no_input(tmp_path: Path) -> None:
+    proc = run_console(tmp_path, "")
+    assert proc.returncode == 0 and "Counterpoint console" in proc.stdout

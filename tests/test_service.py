@@ -1,0 +1,203 @@
+"""The use cases through the real service and a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from core.actions import Action, ActionKind
+from core.service import DebateService
+from core.store.sqlite import SqliteStore
+from tests.conftest import FakeClock, member
+
+ADMIN = member("admin", admin=True)
+
+
+async def post(service: DebateService, prompt: str | None = None) -> int:
+    reply = await service.post(ADMIN, prompt)
+    assert reply.post is not None, reply.text
+    return reply.post.poll_id
+
+
+def vote_payload(poll: int, option: str) -> str:
+    return Action(ActionKind.VOTE, poll_id=poll, option_id=option).encode()
+
+
+async def test_today_opens_one_poll_then_shows_it(service: DebateService) -> None:
+    first = await service.today(member("a"))
+    assert first.post is not None and not first.error
+    again = await service.today(member("b"))
+    assert again.post is None and again.card is not None
+    assert again.card.marker == first.post.card.marker
+
+
+async def test_results_hidden_below_threshold_then_shown(service: DebateService) -> None:
+    poll = await post(service)
+    for name, option in (("a", "-2"), ("b", "1")):
+        reply = await service.vote(member(name), poll, option)
+        assert reply.refresh_polls == (poll,)
+    card = await service.poll_card(poll)
+    assert card.results is not None and not card.results.visible
+    assert "1 more vote is in" in (card.results.hidden_note or "")
+    await service.vote(member("c"), poll, "2")
+    card = await service.poll_card(poll)
+    assert card.results is not None and card.results.visible
+    assert [b.count for b in card.results.bars] == [1, 0, 0, 1, 1]
+    assert any("Mean lean +0.3" in line for line in card.results.summary)
+
+
+async def test_change_shows_shift_and_same_choice_changes_nothing(service: DebateService) -> None:
+    poll = await post(service)
+    for name, option in (("a", "-2"), ("b", "-1"), ("c", "1")):
+        await service.vote(member(name), poll, option)
+    same = await service.vote(member("b"), poll, "-1")
+    assert "Nothing changed" in same.text and same.refresh_polls == ()
+    changed = await service.vote(member("b"), poll, "2")
+    assert "changed your vote" in changed.text
+    card = await service.poll_card(poll)
+    summary = " ".join(card.results.summary)  # type: ignore[union-attr]
+    assert "1 changed their mind (1 toward privacy, 0 toward security; net shift +1.00)" in summary
+    assert "Lean security 1→0" in summary and "Privacy first 0→1" in summary
+
+
+async def test_tampered_and_stale_payloads_record_nothing(service: DebateService, store: SqliteStore) -> None:
+    poll = await post(service)
+    for payload in ("cp1:vote:999:1", f"cp1:vote:{poll}:7", "cp1:vote:x:1", "nonsense", f"cp1:vote:{poll}:1:extra",
+                    "cp1:explode", "cp1:vote:" + "9" * 30 + ":1"):
+        reply = await service.press(member("a"), payload)
+        assert reply.error, payload
+    assert (await store.tally(poll)).total == 0
+
+
+async def test_poll_from_another_space_is_not_found(service: DebateService, store: SqliteStore) -> None:
+    poll = await post(service)
+    reply = await service.press(member("a", space="S2"), vote_payload(poll, "1"))
+    assert reply.error and "no poll" in reply.text
+    assert (await store.tally(poll)).total == 0
+
+
+async def test_closed_poll_refuses_late_votes(service: DebateService, clock: FakeClock, store: SqliteStore) -> None:
+    poll = await post(service)
+    clock.advance(hours=25)
+    reply = await service.vote(member("a"), poll, "1")
+    assert reply.error and "closed" in reply.text
+    assert (await store.tally(poll)).total == 0
+    card = await service.poll_card(poll)
+    assert all(not b.payload.startswith("cp1:vote") for b in card.buttons)
+
+
+async def test_admin_commands_refuse_members(service: DebateService, store: SqliteStore) -> None:
+    for call in (service.post(member("m")), service.close(member("m")), service.export(member("m")),
+                 service.settings(member("m"), "5")):
+        reply = await call
+        assert reply.error and "Only admins" in reply.text
+    assert await store.recent_polls("S1") == []
+    assert await store.channel_settings("S1", "C1") is None
+
+
+async def test_close_and_retract(service: DebateService) -> None:
+    poll = await post(service)
+    await service.vote(member("a"), poll, "1")
+    retract = await service.press(member("a"), Action(ActionKind.RETRACT, poll_id=poll).encode())
+    assert "retracted" in retract.text
+    nothing = await service.retract(member("a"), poll)
+    assert "no vote" in nothing.text
+    closed = await service.close(ADMIN)
+    assert closed.refresh_polls == (poll,)
+    assert (await service.close(ADMIN)).error
+
+
+async def test_post_named_prompt_and_unknown_prompt(service: DebateService) -> None:
+    poll = await post(service, "who-audits")
+    card = await service.poll_card(poll)
+    assert len([b for b in card.buttons if b.payload.startswith("cp1:vote")]) == 4
+    bad = await service.post(ADMIN, "no-such-prompt")
+    assert bad.error and "no prompt" in bad.text
+
+
+async def test_deck_walks_in_order_without_repeats(service: DebateService, pack) -> None:
+    seen = []
+    for _ in range(len(pack.prompts) + 2):
+        poll = await post(service)
+        seen.append((await service.store.get_poll(poll)).prompt_id)  # type: ignore[union-attr]
+    ids = [p.id for p in pack.prompts]
+    assert seen[: len(ids)] == ids
+    assert seen[len(ids):] == ids[:2]
+
+
+async def test_stance_is_private_and_forget_me_erases(service: DebateService, store: SqliteStore) -> None:
+    poll = await post(service)
+    await service.vote(member("a"), poll, "2")
+    await service.vote(member("a"), poll, "1")
+    await service.vote(member("b"), poll, "-2")
+    stance = await service.stance(member("a"))
+    assert stance.ephemeral and "Lean privacy" in stance.card.fields[0].value  # type: ignore[union-attr]
+    assert "+1.0" in stance.card.text  # type: ignore[union-attr]
+    ask = await service.forget_me(member("a"))
+    assert ask.card is not None and (await store.tally(poll)).total == 2
+    done = await service.press(member("a"), Action(ActionKind.FORGET).encode())
+    assert "3 records" in done.text and done.refresh_polls == (poll,)
+    assert (await store.tally(poll)).total == 1
+    empty = await service.stance(member("a"))
+    assert "no current votes" in empty.card.text  # type: ignore[union-attr]
+
+
+async def test_no_reply_names_another_member(service: DebateService) -> None:
+    poll = await post(service)
+    names = ["alice-secret-name", "bob-secret-name", "carol-secret-name"]
+    texts = []
+    for _i, name in enumerate(names):
+        texts.append((await service.vote(member(name), poll, "1")).text)
+        texts.append(str(await service.poll_card(poll)))
+    texts.append(str(await service.results(ADMIN)))
+    texts.append((await service.export(ADMIN)).attachment.content.decode())  # type: ignore[union-attr]
+    blob = "\n".join(texts)
+    for name in names:
+        assert name not in blob
+
+
+async def test_export_csv_has_aggregates_only_and_escapes_formulas(service: DebateService, pack) -> None:
+    poll = await post(service)
+    for name, option in (("a", "-2"), ("b", "1"), ("c", "1")):
+        await service.vote(member(name), poll, option)
+    hidden = await post(service, "who-audits")
+    await service.vote(member("a"), hidden, (await service.poll_card(hidden)).buttons[0].payload.split(":")[3])
+    reply = await service.export(ADMIN)
+    rows = list(csv.reader(io.StringIO(reply.attachment.content.decode())))  # type: ignore[union-attr]
+    assert rows[0][:3] == ["poll", "channel", "prompt"]
+    first = [r for r in rows[1:] if r[0] == str(poll)]
+    assert [r[7] for r in first] == ["1", "0", "0", "2", "0"]
+    below = [r for r in rows[1:] if r[0] == str(hidden)]
+    assert all(r[7] == "" for r in below), "counts under the threshold must stay blank"
+    from core.service import _cell
+
+    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("@x") == "'@x" and _cell(-0.5) == "-0.5"
+
+
+async def test_settings_change_threshold(service: DebateService) -> None:
+    poll = await post(service)
+    await service.vote(member("a"), poll, "1")
+    assert (await service.settings(ADMIN, "0")).error
+    assert (await service.settings(ADMIN, "x")).error
+    reply = await service.settings(ADMIN, "1")
+    assert "after 1 votes" in reply.text
+    assert (await service.poll_card(poll)).results.visible  # type: ignore[union-attr]
+
+
+async def test_article_and_sections(service: DebateService, pack) -> None:
+    overview = await service.article(member("a"))
+    assert overview.card is not None and overview.card.title == pack.article.title
+    section = await service.press(member("a"), Action(ActionKind.SECTION, section_id="privacy").encode())
+    assert section.card is not None and section.card.title == "Privacy Concerns"
+    assert (await service.article(member("a"), "nope")).error
+
+
+async def test_retention_purge_keeps_results(service: DebateService, clock: FakeClock, store: SqliteStore) -> None:
+    poll = await post(service)
+    for name in ("a", "b", "c"):
+        await service.vote(member(name), poll, "0")
+    await service.close(ADMIN)
+    clock.advance(days=181)
+    assert await service.purge_expired() == 6
+    results = await service.results_for(await store.get_poll(poll))  # type: ignore[arg-type]
+    assert results.total == 3 and results.visible

@@ -1,0 +1,124 @@
+"""Property-based: random cast/change/retract/forget sequences against a simple model of the rules."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from core.store.sqlite import SqliteStore
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MEMBERS = [f"m{i}" for i in range(6)]
+OPTIONS = ["-2", "-1", "0", "1", "2"]
+POLLS = 2
+
+
+class VoteMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.dir = Path(tempfile.mkdtemp(prefix="cp-stateful-"))
+        self.store = SqliteStore(self.dir / "votes.db")
+        self.run(self.store.open())
+        self.polls = [self.run(self.store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+                      for _ in range(POLLS)]
+        self.current: dict[tuple[int, str], str | None] = {}
+        self.first: dict[tuple[int, str], str] = {}
+        self.history: dict[tuple[int, str], list[tuple[str, str | None]]] = {}
+        self.forgotten: set[str] = set()
+
+    def run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.store.close())
+        self.loop.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _model_vote(self, poll: int, who: str, option: str | None) -> None:
+        key = (poll, who)
+        now = self.current.get(key)
+        if option is None:
+            if now is not None:
+                self.current[key] = None
+                self.history[key].append(("retract", None))
+            return
+        if now == option:
+            return
+        if key not in self.first:
+            self.first[key] = option
+            self.history[key] = []
+        self.history[key].append(("change" if now is not None else "cast", option))
+        self.current[key] = option
+        self.forgotten.discard(who)
+
+    @rule(poll=st.integers(0, POLLS - 1), who=st.sampled_from(MEMBERS), option=st.sampled_from(OPTIONS))
+    def cast(self, poll: int, who: str, option: str) -> None:
+        self.run(self.store.record_vote(self.polls[poll], who, option, T0))
+        self._model_vote(self.polls[poll], who, option)
+
+    @rule(poll=st.integers(0, POLLS - 1), who=st.sampled_from(MEMBERS))
+    def retract(self, poll: int, who: str) -> None:
+        self.run(self.store.retract_vote(self.polls[poll], who, T0))
+        self._model_vote(self.polls[poll], who, None)
+
+    @rule(ops=st.lists(st.tuples(st.integers(0, POLLS - 1), st.sampled_from(MEMBERS),
+                                 st.sampled_from([*OPTIONS, None])), min_size=2, max_size=12))
+    def concurrent_burst(self, ops: list[tuple[int, str, str | None]]) -> None:
+        """Several members at once: they share one group-commit batch, applied in arrival order."""
+
+        async def burst() -> None:
+            calls = [self.store.record_vote(self.polls[p], w, o, T0) if o is not None
+                     else self.store.retract_vote(self.polls[p], w, T0) for p, w, o in ops]
+            await asyncio.gather(*calls)
+
+        self.run(burst())
+        for p, w, o in ops:
+            self._model_vote(self.polls[p], w, o)
+
+    @precondition(lambda self: bool(self.first))
+    @rule(who=st.sampled_from(MEMBERS))
+    def forget(self, who: str) -> None:
+        self.run(self.store.forget_member("S1", who))
+        for key in [k for k in self.first if k[1] == who]:
+            del self.first[key]
+            del self.history[key]
+            self.current.pop(key, None)
+        self.forgotten.add(who)
+
+    @invariant()
+    def one_current_vote_and_totals_match(self) -> None:
+        for poll in self.polls:
+            tally = self.run(self.store.tally(poll))
+            expected = Counter(
+                (self.first[k], v) for k, v in self.current.items() if k[0] == poll and v is not None
+            )
+            assert tally.transitions == dict(expected)
+            assert tally.total == sum(1 for k, v in self.current.items() if k[0] == poll and v is not None)
+            for who in MEMBERS:
+                assert self.run(self.store.current_vote(poll, who)) == self.current.get((poll, who))
+
+    @invariant()
+    def history_is_complete(self) -> None:
+        for (poll, who), events in self.history.items():
+            stored = self.run(self.store.history(poll, who))
+            assert [(h.kind, h.option_id) for h in stored] == events
+
+    @invariant()
+    def forgotten_members_leave_nothing(self) -> None:
+        for who in self.forgotten:
+            assert self.run(self.store.stance("S1", who)) == []
+            for poll in self.polls:
+                assert self.run(self.store.history(poll, who)) == []
+
+
+VoteMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestVoteRules = VoteMachine.TestCase
