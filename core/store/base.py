@@ -32,6 +32,10 @@ class Store(Protocol):
     async def get_or_create_meta(self, key: str, value: str) -> str:
         """Return the stored value for `key`, storing `value` first if there is none."""
 
+    async def get_meta(self, key: str) -> str | None: ...
+
+    async def set_meta(self, key: str, value: str) -> None: ...
+
     async def create_poll(
         self, space_id: str, channel_id: str, prompt_id: str, opened_at: datetime, closes_at: datetime | None
     ) -> Poll: ...

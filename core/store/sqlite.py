@@ -155,6 +155,20 @@ class SqliteStore:
 
         return await self.writer.run(op)
 
+    async def get_meta(self, key: str) -> str | None:
+        cur = await self.reader.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+        await self.writer.run(op)
+
     # -- polls ----------------------------------------------------------------------------------
 
     async def create_poll(

@@ -34,6 +34,9 @@ async def test_migrations_are_applied_once(backend: Store) -> None:
 async def test_meta_value_is_created_once(backend: Store) -> None:
     assert await backend.get_or_create_meta("k", "first") == "first"
     assert await backend.get_or_create_meta("k", "second") == "first"
+    assert await backend.get_meta("missing") is None
+    await backend.set_meta("k", "third")
+    assert await backend.get_meta("k") == "third"
 
 
 async def test_poll_lifecycle(backend: Store) -> None:
