@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -74,6 +74,7 @@ class Poll:
     closes_at: datetime | None
     closed_at: datetime | None
     message_ref: str | None
+    platform: str = ""
 
     def is_open(self, now: datetime) -> bool:
         if self.closed_at is not None:
@@ -155,6 +156,7 @@ class Results:
     changed: int
     moved_to_privacy: int
     moved_to_security: int
+    hidden_until_close: bool = False
 
     @property
     def net_shift(self) -> float | None:
@@ -176,3 +178,34 @@ class ChannelSettings:
     space_id: str
     channel_id: str
     min_votes: int
+    results_live: bool = True
+
+
+DECK_ORDERS = ("section", "shuffle")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A channel's daily question: wall-clock time in an IANA zone on chosen weekdays."""
+
+    space_id: str
+    channel_id: str
+    platform: str
+    at: time
+    timezone: str
+    weekdays: frozenset[int]
+    duration: timedelta
+    deck_order: str
+    shuffle_seed: str
+    since: datetime  # occurrences at or before this instant are never posted
+    enabled: bool = True
+    done_through: date | None = None  # last local date posted or skipped
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right to post one occurrence, held until `lease_until`."""
+
+    local_date: date
+    attempts: int
+    poll_id: int | None

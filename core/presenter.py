@@ -28,6 +28,10 @@ def lean_words(value: float) -> str:
 
 
 def results_view(results: Results) -> ResultsView:
+    if results.hidden_until_close:
+        noun = "vote" if results.total == 1 else "votes"
+        return ResultsView(total=results.total,
+                           hidden_note=f"{results.total} {noun} so far. Results show when the poll closes.")
     if not results.visible:
         noun = "vote" if results.total == 1 else "votes"
         more = "vote is" if results.votes_needed == 1 else "votes are"

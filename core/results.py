@@ -18,7 +18,9 @@ def _mean(counts: dict[str, int], prompt: Prompt) -> float | None:
     return weighted / total if total else None
 
 
-def compute_results(poll: Poll, prompt: Prompt, tally: Tally, min_votes: int) -> Results:
+def compute_results(
+    poll: Poll, prompt: Prompt, tally: Tally, min_votes: int, hidden_until_close: bool = False
+) -> Results:
     current = tally.current_counts()
     first = tally.first_counts()
     total = tally.total
@@ -46,7 +48,8 @@ def compute_results(poll: Poll, prompt: Prompt, tally: Tally, min_votes: int) ->
         prompt=prompt,
         total=total,
         options=options,
-        visible=needed == 0,
+        visible=needed == 0 and not hidden_until_close,
+        hidden_until_close=hidden_until_close,
         votes_needed=needed,
         mean_lean=_mean(current, prompt),
         first_mean_lean=_mean(first, prompt),

@@ -6,8 +6,9 @@ import csv
 import functools
 import io
 import logging
+import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Concatenate, ParamSpec
 
@@ -36,6 +37,7 @@ class Actor:
     channel_id: str
     member_id: str
     is_admin: bool = False
+    platform: str = ""  # which adapter posts for this space: "slack", "discord", "console"
 
 
 class UserError(Exception):
@@ -84,6 +86,7 @@ class DebateService:
         self.retention_days = retention_days
         self.command = command
         self.tz = tz
+        self._polls: dict[int, Poll] = {}
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -94,9 +97,12 @@ class DebateService:
         if not actor.is_admin:
             raise UserError("Only admins can do that. Ask a server or workspace admin.")
 
-    async def min_votes(self, space_id: str, channel_id: str) -> int:
+    async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings:
         settings = await self.store.channel_settings(space_id, channel_id)
-        return settings.min_votes if settings else self.default_min_votes
+        return settings or ChannelSettings(space_id, channel_id, self.default_min_votes)
+
+    async def min_votes(self, space_id: str, channel_id: str) -> int:
+        return (await self.channel_settings(space_id, channel_id)).min_votes
 
     def _prompt(self, poll: Poll) -> Prompt:
         prompt = self.content.prompt(poll.prompt_id)
@@ -105,7 +111,15 @@ class DebateService:
         return prompt
 
     async def _poll_in_space(self, actor: Actor, poll_id: int) -> Poll:
-        poll = await self.store.get_poll(poll_id)
+        # Cached because every vote needs it and a poll's identity never changes; whether it is
+        # still open is decided again by the store inside the vote's own transaction.
+        poll = self._polls.get(poll_id)
+        if poll is None:
+            poll = await self.store.get_poll(poll_id)
+            if poll is not None:
+                if len(self._polls) >= 4096:
+                    self._polls.clear()
+                self._polls[poll_id] = poll
         if poll is None or poll.space_id != actor.space_id:
             raise UserError(f"There is no poll #{poll_id} here.")
         return poll
@@ -122,7 +136,9 @@ class DebateService:
 
     async def results_for(self, poll: Poll) -> Results:
         tally = await self.store.tally(poll.id)
-        return compute_results(poll, self._prompt(poll), tally, await self.min_votes(poll.space_id, poll.channel_id))
+        settings = await self.channel_settings(poll.space_id, poll.channel_id)
+        until_close = not settings.results_live and poll.is_open(self.clock())
+        return compute_results(poll, self._prompt(poll), tally, settings.min_votes, hidden_until_close=until_close)
 
     async def poll_card(self, poll_id: int) -> Card:
         """The current state of a poll message, for posting or refreshing it in place."""
@@ -133,21 +149,32 @@ class DebateService:
         return presenter.poll_card(poll, prompt, self.content.section(prompt.section_id),
                                    await self.results_for(poll), self.clock(), self.tz)
 
-    async def next_prompt(self, space_id: str, channel_id: str) -> Prompt:
-        """The first prompt of the deck not yet used in the channel; the deck starts over when spent."""
-        used = await self.store.used_prompt_ids(space_id, channel_id)
-        rounds = len(used) // len(self.content.prompts) if self.content.prompts else 0
-        counts: dict[str, int] = {}
-        for pid in used:
-            counts[pid] = counts.get(pid, 0) + 1
-        for prompt in self.content.prompts:
-            if counts.get(prompt.id, 0) <= rounds:
-                return prompt
-        return self.content.prompts[0]
+    async def next_prompt(self, space_id: str, channel_id: str, order: str = "section", seed: str = "") -> Prompt:
+        """The next prompt of the deck not yet used in this round in the channel.
 
-    async def open_poll(self, space_id: str, channel_id: str, prompt: Prompt) -> Poll:
+        A round ends when every prompt was used once; "shuffle" walks each round in its own
+        order, fixed by the seed so restarts and a second process agree on it.
+        """
+        used = await self.store.used_prompt_ids(space_id, channel_id)
+        prompts = list(self.content.prompts)
+        rounds = min((used.count(p.id) for p in prompts), default=0)
+        if order == "shuffle":
+            random.Random(f"{seed}:{rounds}").shuffle(prompts)
+        for prompt in prompts:
+            if used.count(prompt.id) <= rounds:
+                return prompt
+        return prompts[0]
+
+    async def open_poll(self, space_id: str, channel_id: str, prompt: Prompt, platform: str = "") -> Poll:
         now = self.clock()
-        return await self.store.create_poll(space_id, channel_id, prompt.id, now, now + self.poll_duration)
+        return await self.store.create_poll(space_id, channel_id, prompt.id, now, now + self.poll_duration, platform)
+
+    async def outcome_card(self, poll_id: int) -> Card:
+        poll = await self.store.get_poll(poll_id)
+        if poll is None:
+            raise UserError(f"There is no poll #{poll_id}.")
+        results = await self.results_for(poll)
+        return presenter.outcome_card(results, self.content.section(results.prompt.section_id))
 
     async def attach_message(self, poll_id: int, message_ref: str) -> None:
         await self.store.set_poll_message(poll_id, message_ref)
@@ -163,7 +190,7 @@ class DebateService:
             card = await self.poll_card(current[0].id)
             return Reply(text="Today's question is open. Vote here or on the poll message.", card=card)
         poll = await self.open_poll(actor.space_id, actor.channel_id,
-                                    await self.next_prompt(actor.space_id, actor.channel_id))
+                                    await self.next_prompt(actor.space_id, actor.channel_id), actor.platform)
         return Reply(text=f"Today's question is posted (poll #{poll.id}).",
                      post=PollPost(poll.id, await self.poll_card(poll.id)))
 
@@ -281,7 +308,7 @@ class DebateService:
                                 "prompt ids are in the content pack.")
         else:
             prompt = await self.next_prompt(actor.space_id, actor.channel_id)
-        poll = await self.open_poll(actor.space_id, actor.channel_id, prompt)
+        poll = await self.open_poll(actor.space_id, actor.channel_id, prompt, actor.platform)
         return Reply(text=f"Posted poll #{poll.id}.", post=PollPost(poll.id, await self.poll_card(poll.id)))
 
     @answers_errors
@@ -330,10 +357,13 @@ class DebateService:
                 k = -1
             if not 1 <= k <= MAX_MIN_VOTES:
                 raise UserError(f"min-votes must be a whole number from 1 to {MAX_MIN_VOTES}, got '{min_votes}'.")
-            await self.store.save_channel_settings(ChannelSettings(actor.space_id, actor.channel_id, k))
-        k = await self.min_votes(actor.space_id, actor.channel_id)
-        return Reply(text=f"Settings for this channel: results show after {k} votes (min-votes {k}). "
-                          f"Change with `{self.command} settings min-votes N`.")
+            current = await self.channel_settings(actor.space_id, actor.channel_id)
+            await self.store.save_channel_settings(replace(current, min_votes=k))
+        settings = await self.channel_settings(actor.space_id, actor.channel_id)
+        k = settings.min_votes
+        when_shown = "live while the poll is open" if settings.results_live else "only once the poll closes"
+        return Reply(text=f"Settings for this channel: results show after {k} votes (min-votes {k}), "
+                          f"{when_shown}. Change with `{self.command} settings min-votes N`.")
 
     async def purge_expired(self) -> int:
         return await self.store.purge_votes_closed_before(retention_cutoff(self.clock(), self.retention_days))

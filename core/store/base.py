@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.models import ChannelSettings, Poll, Tally, VoteOutcome
+from core.models import ChannelSettings, Claim, Poll, Schedule, Tally, VoteOutcome
 
 
 class StoreError(Exception):
@@ -37,7 +37,13 @@ class Store(Protocol):
     async def set_meta(self, key: str, value: str) -> None: ...
 
     async def create_poll(
-        self, space_id: str, channel_id: str, prompt_id: str, opened_at: datetime, closes_at: datetime | None
+        self,
+        space_id: str,
+        channel_id: str,
+        prompt_id: str,
+        opened_at: datetime,
+        closes_at: datetime | None,
+        platform: str = "",
     ) -> Poll: ...
 
     async def get_poll(self, poll_id: int) -> Poll | None: ...
@@ -83,3 +89,33 @@ class Store(Protocol):
 
     async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
         """Every poll of the space with its aggregate, oldest first (for export)."""
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        """Create or replace a channel's schedule, keeping its done-through watermark."""
+
+    async def get_schedule(self, space_id: str, channel_id: str) -> Schedule | None: ...
+
+    async def enabled_schedules(self) -> list[Schedule]: ...
+
+    async def claim_occurrence(
+        self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
+    ) -> Claim | None:
+        """Atomically win (schedule, local_date): new, or claimed by a holder whose lease ran out."""
+
+    async def bind_occurrence_poll(
+        self, schedule: Schedule, local_date: date, prompt_id: str, opened_at: datetime, closes_at: datetime
+    ) -> tuple[Poll, bool]: ...
+
+    async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None: ...
+
+    async def skip_occurrence(self, schedule: Schedule, local_date: date, due_at: datetime) -> bool: ...
+
+    async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]: ...
+
+    async def polls_awaiting_outcome(self) -> list[Poll]: ...
+
+    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> bool: ...
+
+    async def mark_outcome_posted(self, poll_id: int, at: datetime) -> None: ...

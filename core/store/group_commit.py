@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -36,7 +36,6 @@ class WriterStats:
     batches: int = 0
     jobs: int = 0
     largest_batch: int = 0
-    sizes: list[int] = field(default_factory=list)
 
 
 class GroupCommitWriter:
@@ -45,17 +44,24 @@ class GroupCommitWriter:
         self._batch_max = batch_max
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self.stats = WriterStats()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="counterpoint-writer")
 
     async def stop(self) -> None:
+        """Finish every write queued so far; writes submitted from now on are refused."""
         if self._task is None:
             return
+        self._closing = True
         await self._queue.put(None)
         await self._task
         self._task = None
+        while not self._queue.empty():  # nothing can be queued after the marker, but be certain
+            job = self._queue.get_nowait()
+            if job is not None and not job.future.done():
+                job.future.set_exception(RuntimeError("the store closed before this write ran"))
 
     async def run(self, op: Operation) -> Any:
         """Run `op(conn)` inside the next transaction; returns its result after the commit."""
@@ -66,8 +72,8 @@ class GroupCommitWriter:
         return await self._submit(_Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
 
     async def _submit(self, job: _Job) -> Any:
-        if self._task is None or self._task.done():
-            raise RuntimeError("the store is not open")
+        if self._closing or self._task is None or self._task.done():
+            raise RuntimeError("the store is closing or not open; the write was not applied")
         await self._queue.put(job)
         return await job.future
 

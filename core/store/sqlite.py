@@ -12,37 +12,17 @@ import aiosqlite
 from core.models import ChannelSettings, Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, StoreError
 from core.store.group_commit import GroupCommitWriter
+from core.store.sqlite_rows import POLL_COLUMNS as _POLL_COLUMNS
+from core.store.sqlite_rows import dt as _dt
+from core.store.sqlite_rows import insert_poll
+from core.store.sqlite_rows import poll_from_row as _poll
+from core.store.sqlite_rows import ts as _ts
+from core.store.sqlite_schedules import ScheduleQueries
 from core.store.vote_plan import Key, PollWindow, VoteRequest, VoteRow, plan_votes
 
 log = logging.getLogger(__name__)
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-_POLL_COLUMNS = "id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at, message_ref"
-
-
-def _ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store; use aware UTC")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
-
-
-def _poll(row: aiosqlite.Row | tuple) -> Poll:
-    return Poll(
-        id=row[0],
-        space_id=row[1],
-        channel_id=row[2],
-        prompt_id=row[3],
-        opened_at=datetime.fromisoformat(row[4]),
-        closes_at=_dt(row[5]),
-        closed_at=_dt(row[6]),
-        message_ref=row[7],
-    )
-
-
 def migrations() -> list[tuple[int, str]]:
     folder = resources.files("core.store").joinpath("migrations")
     found = []
@@ -63,7 +43,7 @@ def split_sql(script: str) -> list[str]:
     return [s.strip() for s in code.split(";") if s.strip()]
 
 
-class SqliteStore:
+class SqliteStore(ScheduleQueries):
     def __init__(self, path: str | Path, synchronous: str = "NORMAL", batch_max: int = 200) -> None:
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
@@ -172,14 +152,16 @@ class SqliteStore:
     # -- polls ----------------------------------------------------------------------------------
 
     async def create_poll(
-        self, space_id: str, channel_id: str, prompt_id: str, opened_at: datetime, closes_at: datetime | None
+        self,
+        space_id: str,
+        channel_id: str,
+        prompt_id: str,
+        opened_at: datetime,
+        closes_at: datetime | None,
+        platform: str = "",
     ) -> Poll:
         async def op(conn: aiosqlite.Connection) -> int:
-            cur = await conn.execute(
-                "INSERT INTO polls (space_id, channel_id, prompt_id, opened_at, closes_at) VALUES (?, ?, ?, ?, ?)",
-                (space_id, channel_id, prompt_id, _ts(opened_at), _ts(closes_at) if closes_at else None),
-            )
-            return int(cur.lastrowid)  # type: ignore[arg-type]
+            return await insert_poll(conn, space_id, channel_id, prompt_id, opened_at, closes_at, platform)
 
         poll_id = await self.writer.run(op)
         poll = await self.get_poll(poll_id)
@@ -248,9 +230,12 @@ class SqliteStore:
         windows = {row[0]: PollWindow(_dt(row[1]), _dt(row[2])) for row in await cur.fetchall()}
         keys = sorted({(r.poll_id, r.voter_key) for r in requests})
         pairs = ",".join("(?, ?)" for _ in keys)
+        # A row-value IN (VALUES ...) is planned as a full scan of votes; joining a CTE of the keys
+        # makes SQLite look each one up by primary key, so a batch costs the same at any table size.
         cur = await conn.execute(
-            "SELECT poll_id, voter_key, option_id, first_option_id, updated_at FROM votes "
-            f"WHERE (poll_id, voter_key) IN (VALUES {pairs})",
+            f"WITH k (p, v) AS (VALUES {pairs}) "
+            "SELECT t.poll_id, t.voter_key, t.option_id, t.first_option_id, t.updated_at "
+            "FROM k CROSS JOIN votes t ON t.poll_id = k.p AND t.voter_key = k.v",
             [v for key in keys for v in key],
         )
         existing: dict[Key, VoteRow] = {
@@ -313,7 +298,7 @@ class SqliteStore:
             "WHERE v.voter_key = ? AND p.space_id = ? AND v.option_id IS NOT NULL ORDER BY p.id DESC",
             (voter_key, space_id),
         )
-        return [(_poll(r), r[8]) for r in await cur.fetchall()]
+        return [(_poll(r), r[-1]) for r in await cur.fetchall()]
 
     async def forget_member(self, space_id: str, voter_key: str) -> int:
         async def op(conn: aiosqlite.Connection) -> int:
@@ -351,17 +336,19 @@ class SqliteStore:
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
         cur = await self.reader.execute(
-            "SELECT min_votes FROM channel_settings WHERE space_id = ? AND channel_id = ?", (space_id, channel_id)
+            "SELECT min_votes, results_live FROM channel_settings WHERE space_id = ? AND channel_id = ?",
+            (space_id, channel_id),
         )
         row = await cur.fetchone()
-        return ChannelSettings(space_id, channel_id, row[0]) if row else None
+        return ChannelSettings(space_id, channel_id, row[0], bool(row[1])) if row else None
 
     async def save_channel_settings(self, settings: ChannelSettings) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
             await conn.execute(
-                "INSERT INTO channel_settings (space_id, channel_id, min_votes) VALUES (?, ?, ?) "
-                "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes",
-                (settings.space_id, settings.channel_id, settings.min_votes),
+                "INSERT INTO channel_settings (space_id, channel_id, min_votes, results_live) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes, "
+                "results_live = excluded.results_live",
+                (settings.space_id, settings.channel_id, settings.min_votes, int(settings.results_live)),
             )
 
         await self.writer.run(op)

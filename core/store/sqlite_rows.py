@@ -1,0 +1,53 @@
+"""Row conversions shared by the SQLite store's modules. Times are stored as ISO-8601 UTC text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiosqlite
+
+from core.models import Poll
+
+POLL_COLUMNS = "id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at, message_ref, platform"
+
+
+def ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use aware UTC")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def poll_from_row(row: aiosqlite.Row | tuple) -> Poll:
+    return Poll(
+        id=row[0],
+        space_id=row[1],
+        channel_id=row[2],
+        prompt_id=row[3],
+        opened_at=datetime.fromisoformat(row[4]),
+        closes_at=dt(row[5]),
+        closed_at=dt(row[6]),
+        message_ref=row[7],
+        platform=row[8],
+    )
+
+
+async def insert_poll(
+    conn: aiosqlite.Connection,
+    space_id: str,
+    channel_id: str,
+    prompt_id: str,
+    opened_at: datetime,
+    closes_at: datetime | None,
+    platform: str,
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO polls (space_id, channel_id, prompt_id, opened_at, closes_at, platform) VALUES (?, ?, ?, ?, ?, ?)",
+        (space_id, channel_id, prompt_id, ts(opened_at), ts(closes_at) if closes_at else None, platform),
+    )
+    return int(cur.lastrowid)  # type: ignore[arg-type]
+
+

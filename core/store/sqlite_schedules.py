@@ -1,0 +1,192 @@
+"""The scheduler's part of the SQLite store: schedules, occurrence claims and outcome claims.
+
+Every claim is a single conditional write inside the group-commit writer's BEGIN IMMEDIATE
+transaction, so two processes sharing one database can never both win the same occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from core.models import Claim, Poll, Schedule
+from core.store.sqlite_rows import POLL_COLUMNS, insert_poll, poll_from_row, ts
+
+if TYPE_CHECKING:
+    from core.store.group_commit import GroupCommitWriter
+
+_SCHEDULE_COLUMNS = (
+    "space_id, channel_id, platform, time_of_day, timezone, weekdays, duration_minutes, deck_order, "
+    "shuffle_seed, enabled, since, done_through"
+)
+
+
+def _schedule(row: tuple) -> Schedule:
+    return Schedule(
+        space_id=row[0],
+        channel_id=row[1],
+        platform=row[2],
+        at=time.fromisoformat(row[3]),
+        timezone=row[4],
+        weekdays=frozenset(int(d) for d in row[5].split(",") if d),
+        duration=timedelta(minutes=row[6]),
+        deck_order=row[7],
+        shuffle_seed=row[8],
+        enabled=bool(row[9]),
+        since=datetime.fromisoformat(row[10]),
+        done_through=date.fromisoformat(row[11]) if row[11] else None,
+    )
+
+
+async def _advance_done_through(conn: aiosqlite.Connection, space_id: str, channel_id: str, day: date) -> None:
+    await conn.execute(
+        "UPDATE schedules SET done_through = ? WHERE space_id = ? AND channel_id = ? "
+        "AND (done_through IS NULL OR done_through < ?)",
+        (day.isoformat(), space_id, channel_id, day.isoformat()),
+    )
+
+
+class ScheduleQueries:
+    writer: GroupCommitWriter
+    reader: aiosqlite.Connection
+
+    async def save_schedule(self, schedule: Schedule) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (space_id, channel_id) DO UPDATE SET platform = excluded.platform, "
+                "time_of_day = excluded.time_of_day, timezone = excluded.timezone, weekdays = excluded.weekdays, "
+                "duration_minutes = excluded.duration_minutes, deck_order = excluded.deck_order, "
+                "shuffle_seed = excluded.shuffle_seed, enabled = excluded.enabled, since = excluded.since, "
+                # a changed schedule keeps its watermark, so a date already posted is never posted again
+                "done_through = COALESCE(schedules.done_through, excluded.done_through)",
+                (
+                    schedule.space_id, schedule.channel_id, schedule.platform, schedule.at.strftime("%H:%M"),
+                    schedule.timezone, ",".join(str(d) for d in sorted(schedule.weekdays)),
+                    int(schedule.duration.total_seconds() // 60), schedule.deck_order, schedule.shuffle_seed,
+                    int(schedule.enabled), ts(schedule.since),
+                    schedule.done_through.isoformat() if schedule.done_through else None,
+                ),
+            )
+
+        await self.writer.run(op)
+
+    async def get_schedule(self, space_id: str, channel_id: str) -> Schedule | None:
+        cur = await self.reader.execute(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE space_id = ? AND channel_id = ?", (space_id, channel_id)
+        )
+        row = await cur.fetchone()
+        return _schedule(tuple(row)) if row else None
+
+    async def enabled_schedules(self) -> list[Schedule]:
+        cur = await self.reader.execute(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE enabled = 1")
+        return [_schedule(tuple(r)) for r in await cur.fetchall()]
+
+    async def claim_occurrence(
+        self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
+    ) -> Claim | None:
+        """Win the right to post (schedule, local_date), or None if it is posted, skipped or held."""
+
+        async def op(conn: aiosqlite.Connection) -> Claim | None:
+            key = (schedule.space_id, schedule.channel_id, local_date.isoformat())
+            cur = await conn.execute(
+                "INSERT INTO occurrences (space_id, channel_id, local_date, due_at, state, holder, lease_until, "
+                "attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, 1) "
+                "ON CONFLICT (space_id, channel_id, local_date) DO UPDATE SET holder = excluded.holder, "
+                "lease_until = excluded.lease_until, attempts = occurrences.attempts + 1 "
+                "WHERE occurrences.state = 'claimed' AND occurrences.lease_until <= ?",
+                (*key, ts(due_at), holder, ts(now + lease), ts(now)),
+            )
+            if cur.rowcount != 1:
+                return None
+            cur = await conn.execute(
+                "SELECT attempts, poll_id FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?",
+                key,
+            )
+            row = await cur.fetchone()
+            return Claim(local_date, int(row[0]), row[1])  # type: ignore[index]
+
+        return await self.writer.run(op)
+
+    async def bind_occurrence_poll(
+        self, schedule: Schedule, local_date: date, prompt_id: str, opened_at: datetime, closes_at: datetime
+    ) -> tuple[Poll, bool]:
+        """The occurrence's poll, created with it in one transaction; True when it was created now."""
+
+        async def op(conn: aiosqlite.Connection) -> tuple[int, bool]:
+            key = (schedule.space_id, schedule.channel_id, local_date.isoformat())
+            cur = await conn.execute(
+                "SELECT poll_id FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?", key
+            )
+            row = await cur.fetchone()
+            if row is not None and row[0] is not None:
+                return int(row[0]), False
+            poll_id = await insert_poll(conn, schedule.space_id, schedule.channel_id, prompt_id, opened_at,
+                                        closes_at, schedule.platform)
+            await conn.execute(
+                "UPDATE occurrences SET poll_id = ? WHERE space_id = ? AND channel_id = ? AND local_date = ?",
+                (poll_id, *key),
+            )
+            return poll_id, True
+
+        poll_id, created = await self.writer.run(op)
+        cur = await self.reader.execute(f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
+        return poll_from_row(tuple(await cur.fetchone())), created  # type: ignore[arg-type]
+
+    async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "UPDATE occurrences SET state = 'posted', lease_until = NULL "
+                "WHERE space_id = ? AND channel_id = ? AND local_date = ?",
+                (schedule.space_id, schedule.channel_id, local_date.isoformat()),
+            )
+            await _advance_done_through(conn, schedule.space_id, schedule.channel_id, local_date)
+
+        await self.writer.run(op)
+
+    async def skip_occurrence(self, schedule: Schedule, local_date: date, due_at: datetime) -> bool:
+        """Record a missed occurrence as skipped; False if it had already been claimed or recorded."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            cur = await conn.execute(
+                "INSERT INTO occurrences (space_id, channel_id, local_date, due_at, state) "
+                "VALUES (?, ?, ?, ?, 'skipped') ON CONFLICT DO NOTHING",
+                (schedule.space_id, schedule.channel_id, local_date.isoformat(), ts(due_at)),
+            )
+            await _advance_done_through(conn, schedule.space_id, schedule.channel_id, local_date)
+            return cur.rowcount == 1
+
+        return await self.writer.run(op)
+
+    async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]:
+        cur = await self.reader.execute(
+            "SELECT local_date, state, poll_id FROM occurrences WHERE space_id = ? AND channel_id = ?",
+            (space_id, channel_id),
+        )
+        return {date.fromisoformat(r[0]): (r[1], r[2]) for r in await cur.fetchall()}
+
+    async def polls_awaiting_outcome(self) -> list[Poll]:
+        cur = await self.reader.execute(
+            f"SELECT {POLL_COLUMNS} FROM polls WHERE closed_at IS NOT NULL AND outcome_posted_at IS NULL "
+            "AND platform != '' AND message_ref IS NOT NULL ORDER BY closed_at"
+        )
+        return [poll_from_row(tuple(r)) for r in await cur.fetchall()]
+
+    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> bool:
+        async def op(conn: aiosqlite.Connection) -> bool:
+            cur = await conn.execute(
+                "UPDATE polls SET outcome_lease_until = ? WHERE id = ? AND outcome_posted_at IS NULL "
+                "AND (outcome_lease_until IS NULL OR outcome_lease_until <= ?)",
+                (ts(now + lease), poll_id, ts(now)),
+            )
+            return cur.rowcount == 1
+
+        return await self.writer.run(op)
+
+    async def mark_outcome_posted(self, poll_id: int, at: datetime) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            await conn.execute("UPDATE polls SET outcome_posted_at = ? WHERE id = ?", (ts(at), poll_id))
+
+        await self.writer.run(op)
