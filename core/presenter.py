@@ -171,7 +171,9 @@ ADMIN_HELP = (
     ("close [poll]", "close the latest open poll here, or poll #N"),
     ("export", "CSV of aggregate results (no member data)"),
     ("settings [min-votes N]", "show or change this channel's settings"),
-    ("schedule ...", "daily posting (not available yet)"),
+    ("schedule set time=09:00 tz=Europe/Berlin days=mon-fri", "post a daily question (also: duration=24h "
+     "order=section|shuffle results=live|after-close k=3)"),
+    ("schedule show | schedule off", "the next post and its question, or stop daily posts"),
 )
 
 

@@ -23,6 +23,7 @@ class Settings:
     min_votes: int = DEFAULT_MIN_VOTES
     retention_days: int = DEFAULT_RETENTION_DAYS
     poll_hours: float = 24.0
+    schedule_grace_minutes: int = 120
     sqlite_synchronous: str = "NORMAL"
     timezone: str = "UTC"
     log_level: str = "INFO"
@@ -172,6 +173,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         min_votes=_int(merged, "RESULTS_MIN_VOTES", DEFAULT_MIN_VOTES, 1, 1000),
         retention_days=_int(merged, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 36500),
         poll_hours=hours,
+        schedule_grace_minutes=_int(merged, "SCHEDULE_GRACE_MINUTES", 120, 0, 7 * 24 * 60),
         sqlite_synchronous=sync,
         timezone=tz,
         log_level=level,

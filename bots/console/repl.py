@@ -6,9 +6,12 @@ import asyncio
 from dataclasses import replace
 from typing import TextIO
 
+from bots.console.port import ConsolePort
 from core.actions import Action, ActionKind, decode
 from core.commands import CommandRouter
-from core.render import Button, Reply, render_reply, render_text, results_lines
+from core.render import Button, Card, Reply, render_reply, render_text, results_lines
+from core.scheduler.commands import ScheduleCommands
+from core.scheduler.engine import Scheduler
 from core.service import Actor, DebateService
 
 SPACE = "console"
@@ -17,6 +20,7 @@ CONSOLE_HELP = """Console extras:
   a number      vote for that option of the current poll
   /retract      take back your vote on the current poll
   /as NAME      act as another member (members are not admins; --user NAME is)
+  /tick         run the daily scheduler now: post what is due, close and report expired polls
   /whoami       who you are acting as
   /quit         leave (Ctrl-D works too)"""
 
@@ -24,7 +28,8 @@ CONSOLE_HELP = """Console extras:
 class ConsoleAdapter:
     def __init__(self, service: DebateService, stdin: TextIO, stdout: TextIO, user: str = "you") -> None:
         self.service = service
-        self.router = CommandRouter(service)
+        self.router = CommandRouter(service, ScheduleCommands(service).handle)
+        self.scheduler = Scheduler(service, {"console": ConsolePort(self.say, self._scheduled_poll)}, "console")
         self.stdin = stdin
         self.stdout = stdout
         self.admin_name = user
@@ -34,7 +39,7 @@ class ConsoleAdapter:
         self.confirming_forget = False
 
     def actor(self) -> Actor:
-        return Actor(SPACE, CHANNEL, self.user, is_admin=self.user == self.admin_name)
+        return Actor(SPACE, CHANNEL, self.user, is_admin=self.user == self.admin_name, platform="console")
 
     def say(self, text: str) -> None:
         self.stdout.write(text.rstrip("\n") + "\n")
@@ -79,6 +84,10 @@ class ConsoleAdapter:
                 self.say("There is no current poll. Try /debate today.")
                 return
             await self.show(await self.service.retract(self.actor(), self.poll_id))
+        elif line == "/tick":
+            report = await self.scheduler.tick()
+            if not (report.posted or report.adopted or report.closed or report.outcomes or report.skipped):
+                self.say("Nothing is due.")
         elif line == "/help":
             self.say(CONSOLE_HELP)
         else:
@@ -121,6 +130,9 @@ class ConsoleAdapter:
             refreshed = await self.service.poll_card(poll_id)
             if refreshed.results is not None:
                 self.say(f"Poll #{poll_id} now: " + " | ".join(results_lines(refreshed.results, width=5)))
+
+    def _scheduled_poll(self, card: Card) -> None:
+        self.remember(card.buttons, card.marker or "")
 
     def remember(self, buttons: tuple[Button, ...], marker: str) -> None:
         votes = tuple(b for b in buttons if b.payload.startswith("cp1:vote:"))

@@ -1,0 +1,32 @@
+"""The console as a scheduler platform: scheduled posts and outcomes are printed to the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.models import Poll
+from core.render import Card, render_text
+
+
+class ConsolePort:
+    platform = "console"
+
+    def __init__(self, say: Callable[[str], None], on_poll: Callable[[Card], None]) -> None:
+        self._say = say
+        self._on_poll = on_poll
+        self._posted: set[int] = set()
+
+    async def post_poll(self, poll: Poll, card: Card) -> str:
+        self._say("\n" + render_text(card, numbered=True) + "\nType a number to vote.")
+        self._posted.add(poll.id)
+        self._on_poll(card)
+        return f"console:{poll.id}"
+
+    async def find_poll_message(self, poll: Poll) -> str | None:
+        return f"console:{poll.id}" if poll.id in self._posted else None
+
+    async def update_poll(self, poll: Poll, card: Card) -> None:
+        self._say(f"Poll #{poll.id} is closed.")
+
+    async def post_outcome(self, poll: Poll, card: Card) -> None:
+        self._say("\n" + render_text(card))
