@@ -200,6 +200,7 @@ class Schedule:
     since: datetime  # occurrences at or before this instant are never posted
     enabled: bool = True
     done_through: date | None = None  # last local date posted or skipped
+    next_due_at: datetime | None = None  # when the scheduler must look at it next
 
 
 @dataclass(frozen=True)

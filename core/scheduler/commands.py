@@ -113,12 +113,16 @@ class ScheduleCommands:
             if not 1 <= k <= MAX_MIN_VOTES:
                 raise UserError(f"k must be a whole number from 1 to {MAX_MIN_VOTES}.")
             settings = replace(settings, min_votes=k)
+        now = self.service.clock()
         schedule = Schedule(
             space_id=actor.space_id, channel_id=actor.channel_id, platform=actor.platform or "console",
             at=at, timezone=tz, weekdays=days, duration=duration, deck_order=order,
             shuffle_seed=existing.shuffle_seed if existing else secrets.token_hex(8),
-            since=self.service.clock(), enabled=True,
+            since=now, enabled=True,
         )
+        watermark = existing.done_through if existing else None
+        _day, next_at = next_occurrence(rule_of(schedule), now, done_through=watermark)
+        schedule = replace(schedule, next_due_at=next_at)
         await store.save_channel_settings(settings)
         await store.save_schedule(schedule)
         return await self.show(actor, prefix="Schedule saved.")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from core.models import Schedule
 from core.scheduler.port import PlatformPort
-from core.scheduler.timing import DailyRule, due_occurrences
+from core.scheduler.timing import DailyRule, due_occurrences, next_occurrence
 from core.service import DebateService
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 DEFAULT_GRACE = timedelta(hours=2)
 DEFAULT_LEASE = timedelta(minutes=2)
 TICK_SECONDS = 20.0
+CONCURRENT_SCHEDULES = 32
 
 
 @dataclass
@@ -64,30 +65,52 @@ class Scheduler:
         """One pass: post what is due, close what has expired, post outcomes. Safe to run anywhere."""
         report = TickReport()
         now = self.clock()
-        for schedule in await self.store.enabled_schedules():
-            if schedule.platform in self.ports:
+        schedules = [s for s in await self.store.due_schedules(now) if s.platform in self.ports]
+        limit = asyncio.Semaphore(CONCURRENT_SCHEDULES)
+
+        async def one(schedule: Schedule) -> None:
+            async with limit:
                 await self._run_schedule(schedule, now, report)
+
+        outcomes = await asyncio.gather(*(one(s) for s in schedules), return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        for failure in failures[1:]:
+            log.error("scheduling failed: %r", failure)
+        if failures:
+            raise failures[0]
         await self._close_expired(now, report)
         await self._post_outcomes(now, report)
         return report
 
     async def _run_schedule(self, schedule: Schedule, now: datetime, report: TickReport) -> None:
-        due, skipped = due_occurrences(rule_of(schedule), schedule.since, now, self.grace,
-                                       done_through=schedule.done_through)
+        rule = rule_of(schedule)
+        due, skipped = due_occurrences(rule, schedule.since, now, self.grace, done_through=schedule.done_through)
+        done_through = schedule.done_through
         for day, at in skipped:
             if await self.store.skip_occurrence(schedule, day, at):
                 log.warning("skipped the %s post in %s/%s due %s: missed by more than the grace window",
                             day, schedule.space_id, schedule.channel_id, at.isoformat())
                 report.skipped.append((schedule.space_id, schedule.channel_id, day))
+            done_through = max(done_through or day, day)
+        pending: list[datetime] = []
         for day, at in due:
-            await self._post_occurrence(schedule, day, at, now, report)
+            if await self._post_occurrence(schedule, day, at, now, report):
+                done_through = max(done_through or day, day)
+            else:
+                pending.append(at)
+        if pending:  # another live process holds it: look again next tick
+            await self.store.set_next_due(schedule, min(pending))
+        else:
+            _day, next_at = next_occurrence(rule, max(now, schedule.since), done_through=done_through)
+            await self.store.set_next_due(schedule, next_at)
 
     async def _post_occurrence(
         self, schedule: Schedule, day: date, due_at: datetime, now: datetime, report: TickReport
-    ) -> None:
+    ) -> bool:
+        """Post (or adopt) one occurrence; False when another live process holds its claim."""
         claim = await self.store.claim_occurrence(schedule, day, due_at, self.holder, now, self.lease)
         if claim is None:
-            return
+            return await self.store.occurrence_state(schedule, day) in ("posted", "skipped")
         port = self.ports[schedule.platform]
         prompt = await self.service.next_prompt(schedule.space_id, schedule.channel_id, schedule.deck_order,
                                                 schedule.shuffle_seed)
@@ -99,11 +122,12 @@ class Scheduler:
                 await self.service.attach_message(poll.id, ref)
                 await self.store.finish_occurrence(schedule, day)
                 report.adopted.append(key)
-                return
+                return True
         ref = await port.post_poll(poll, await self.service.poll_card(poll.id))
         await self.service.attach_message(poll.id, ref)
         await self.store.finish_occurrence(schedule, day)
         report.posted.append(key)
+        return True
 
     async def _close_expired(self, now: datetime, report: TickReport) -> None:
         for poll in await self.store.polls_due_to_close(now):

@@ -99,6 +99,13 @@ class Store(Protocol):
 
     async def enabled_schedules(self) -> list[Schedule]: ...
 
+    async def due_schedules(self, now: datetime) -> list[Schedule]:
+        """Enabled schedules whose `next_due_at` has come or is unset."""
+
+    async def set_next_due(self, schedule: Schedule, next_due_at: datetime) -> None: ...
+
+    async def occurrence_state(self, schedule: Schedule, local_date: date) -> str | None: ...
+
     async def claim_occurrence(
         self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
     ) -> Claim | None:

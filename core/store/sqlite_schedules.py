@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 _SCHEDULE_COLUMNS = (
     "space_id, channel_id, platform, time_of_day, timezone, weekdays, duration_minutes, deck_order, "
-    "shuffle_seed, enabled, since, done_through"
+    "shuffle_seed, enabled, since, done_through, next_due_at"
 )
 
 
@@ -37,6 +37,7 @@ def _schedule(row: tuple) -> Schedule:
         enabled=bool(row[9]),
         since=datetime.fromisoformat(row[10]),
         done_through=date.fromisoformat(row[11]) if row[11] else None,
+        next_due_at=datetime.fromisoformat(row[12]) if row[12] else None,
     )
 
 
@@ -55,11 +56,12 @@ class ScheduleQueries:
     async def save_schedule(self, schedule: Schedule) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
             await conn.execute(
-                f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (space_id, channel_id) DO UPDATE SET platform = excluded.platform, "
                 "time_of_day = excluded.time_of_day, timezone = excluded.timezone, weekdays = excluded.weekdays, "
                 "duration_minutes = excluded.duration_minutes, deck_order = excluded.deck_order, "
                 "shuffle_seed = excluded.shuffle_seed, enabled = excluded.enabled, since = excluded.since, "
+                "next_due_at = excluded.next_due_at, "
                 # a changed schedule keeps its watermark, so a date already posted is never posted again
                 "done_through = COALESCE(schedules.done_through, excluded.done_through)",
                 (
@@ -68,6 +70,7 @@ class ScheduleQueries:
                     int(schedule.duration.total_seconds() // 60), schedule.deck_order, schedule.shuffle_seed,
                     int(schedule.enabled), ts(schedule.since),
                     schedule.done_through.isoformat() if schedule.done_through else None,
+                    ts(schedule.next_due_at) if schedule.next_due_at else None,
                 ),
             )
 
@@ -83,6 +86,33 @@ class ScheduleQueries:
     async def enabled_schedules(self) -> list[Schedule]:
         cur = await self.reader.execute(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE enabled = 1")
         return [_schedule(tuple(r)) for r in await cur.fetchall()]
+
+    async def due_schedules(self, now: datetime) -> list[Schedule]:
+        """Enabled schedules whose next due instant has come (or was never computed)."""
+        cur = await self.reader.execute(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE enabled = 1 "
+            "AND (next_due_at IS NULL OR next_due_at <= ?)",
+            (ts(now),),
+        )
+        return [_schedule(tuple(r)) for r in await cur.fetchall()]
+
+    async def set_next_due(self, schedule: Schedule, next_due_at: datetime) -> None:
+        async def op(conn: aiosqlite.Connection) -> None:
+            # Only move forward from what this tick saw: a schedule changed meanwhile keeps its own value.
+            await conn.execute(
+                "UPDATE schedules SET next_due_at = ? WHERE space_id = ? AND channel_id = ? AND since = ?",
+                (ts(next_due_at), schedule.space_id, schedule.channel_id, ts(schedule.since)),
+            )
+
+        await self.writer.run(op)
+
+    async def occurrence_state(self, schedule: Schedule, local_date: date) -> str | None:
+        cur = await self.reader.execute(
+            "SELECT state FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?",
+            (schedule.space_id, schedule.channel_id, local_date.isoformat()),
+        )
+        row = await cur.fetchone()
+        return str(row[0]) if row else None
 
     async def claim_occurrence(
         self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
