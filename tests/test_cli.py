@@ -63,7 +63,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("# comment\nTIMEZONE=Nowhere/Land\n")
     assert cli(tmp_path, "db", "migrate").returncode == 2
     proc = cli(tmp_path, "db", "migrate", TIMEZONE="Europe/Berlin")
-    assert proc.returncode == 0 and "is at schema version 2" in proc.stdout
+    assert proc.returncode == 0 and "is at schema version 3" in proc.stdout
 
 
 def test_content_check_default_and_broken_pack(tmp_path: Path) -> None:
