@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Discord server id or Slack team id (default: console)")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
     export.set_defaults(handler=_export)
+
+    from bots.discord.cli import add_discord_commands  # registers parsers only; discord loads on use
+
+    add_discord_commands(sub)
     return parser
 
 

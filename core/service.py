@@ -110,13 +110,14 @@ class DebateService:
             raise UserError(f"Poll #{poll.id} uses a prompt ({poll.prompt_id}) that the current content pack lacks.")
         return prompt
 
-    async def _poll_in_space(self, actor: Actor, poll_id: int) -> Poll:
-        # Cached because every vote needs it and a poll's identity never changes; whether it is
-        # still open is decided again by the store inside the vote's own transaction.
-        poll = self._polls.get(poll_id)
+    async def _poll_in_space(self, actor: Actor, poll_id: int, for_vote: bool = False) -> Poll:
+        # Votes use a cache: every vote needs the poll and its identity never changes, while whether
+        # it is still open is decided again by the store inside the vote's own transaction. Anything
+        # that shows the poll's state reads it fresh.
+        poll = self._polls.get(poll_id) if for_vote else None
         if poll is None:
             poll = await self.store.get_poll(poll_id)
-            if poll is not None:
+            if poll is not None and for_vote:
                 if len(self._polls) >= 4096:
                     self._polls.clear()
                 self._polls[poll_id] = poll
@@ -206,7 +207,7 @@ class DebateService:
 
     @answers_errors
     async def vote(self, actor: Actor, poll_id: int, option_id: str) -> Reply:
-        poll = await self._poll_in_space(actor, poll_id)
+        poll = await self._poll_in_space(actor, poll_id, for_vote=True)
         prompt = self._prompt(poll)
         option = prompt.option(option_id)
         if option is None:
@@ -232,7 +233,7 @@ class DebateService:
 
     @answers_errors
     async def retract(self, actor: Actor, poll_id: int) -> Reply:
-        poll = await self._poll_in_space(actor, poll_id)
+        poll = await self._poll_in_space(actor, poll_id, for_vote=True)
         outcome = await self.store.retract_vote(poll.id, self._key(actor), self.clock())
         if outcome.kind is VoteKind.POLL_CLOSED:
             raise UserError(f"Poll #{poll.id} is closed; its votes can no longer change.")

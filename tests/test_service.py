@@ -201,3 +201,14 @@ async def test_retention_purge_keeps_results(service: DebateService, clock: Fake
     assert await service.purge_expired() == 6
     results = await service.results_for(await store.get_poll(poll))  # type: ignore[arg-type]
     assert results.total == 3 and results.visible
+
+
+async def test_results_after_close_are_final_even_after_votes_were_cached(service: DebateService) -> None:
+    poll = await post(service)
+    for name in ("a", "b", "c"):
+        await service.vote(member(name), poll, "1")
+    await service.close(ADMIN)
+    reply = await service.results(member("a"), str(poll))
+    assert reply.card is not None and reply.card.title.startswith("Results: ")
+    late = await service.vote(member("d"), poll, "1")
+    assert late.error and "closed" in late.text

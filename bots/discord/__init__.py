@@ -1,0 +1,1 @@
+"""The Discord adapter (discord.py): slash commands and buttons in, embeds out. Imports discord."""

@@ -1,0 +1,234 @@
+"""The Discord client: interactions in, core calls, render models out. No rule about votes lives here.
+
+Start-up follows discord.py's advanced_startup pattern: the service is built by the caller and passed
+in; commands are registered and (only when their definitions changed) synced in `setup_hook`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bots.discord import embeds
+from bots.discord.port import DiscordPort
+from core.render import Reply
+from core.service import Actor, DebateService
+from core.text import clip
+from core.throttle import Coalescer
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+ADMIN_COMMAND = "/debate-admin"
+HASH_META_PREFIX = "discord_commands_hash:"
+# Discord wants a first answer within 3 s of the interaction's creation; work still running after
+# this long is deferred, leaving margin for gateway delay and the defer's own round trip.
+DEFER_AFTER = 1.5
+OUTSIDE_SERVER = "Counterpoint works in server channels. Use this command in a channel of a server the bot is in."
+SOMETHING_BROKE = ("Sorry, something went wrong on our side while handling that. It was logged; "
+                   "please try again in a moment.")
+CANNOT_POST = ("I could not post the poll in this channel. Give the bot View Channel, Send Messages and "
+               "Embed Links here (or ask a server admin to), then try again.")
+
+ScheduleHandler = Callable[[Actor, list[str]], Awaitable[Reply]]
+Work = Callable[[Actor], Awaitable[Reply]]
+
+
+def make_intents() -> discord.Intents:
+    """Guilds only: interactions need no intent, and message events would be parsed for nothing.
+
+    Nothing privileged (members, presences, message content) is ever asked for."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+def commands_hash(payload: list[dict[str, Any]], application_id: int | None) -> str:
+    blob = json.dumps({"application": application_id, "commands": payload}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class DebateTree(app_commands.CommandTree["CounterpointClient"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        # Reached only before our handlers run (stale command, bad option): they catch their own errors.
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(error, app_commands.CommandNotFound):
+            text = "This command is out of date. Discord may take a minute to show the current ones."
+        else:
+            log.error("/%s failed before its handler ran (guild %s, channel %s, user %s)", command,
+                      interaction.guild_id, interaction.channel_id, interaction.user.id, exc_info=error)
+            text = SOMETHING_BROKE
+        await self.client.send_text(interaction, text)
+
+
+class CounterpointClient(discord.Client):
+    def __init__(
+        self,
+        service: DebateService,
+        *,
+        schedule: ScheduleHandler | None = None,
+        dev_guild: str | None = None,
+        force_sync: bool = False,
+        refresh_interval: float = 2.0,
+        on_port: Callable[[DiscordPort], None] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(intents=make_intents(), **options)
+        self.service = service
+        self.schedule = schedule
+        self.dev_guild = discord.Object(int(dev_guild)) if dev_guild else None
+        self.force_sync = force_sync
+        self.on_port = on_port
+        self.tree = DebateTree(self)
+        self.port = DiscordPort(self)
+        self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval)
+        self.synced: bool | None = None  # whether setup_hook pushed commands (None: not decided yet)
+
+    # -- start-up --------------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        from bots.discord.commands import register
+
+        register(self, guild=self.dev_guild)
+        self.synced = await self.sync_commands(force=self.force_sync)
+
+    async def sync_commands(self, force: bool = False) -> bool:
+        """Push the command tree when it differs from the last push to this target (or when forced).
+
+        Discord allows 200 command creates a day per server, and every restart would otherwise spend
+        some; the hash of the exact payload is kept in the store, keyed per target."""
+        target = str(self.dev_guild.id) if self.dev_guild else "global"
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=self.dev_guild)]
+        digest = commands_hash(payload, self.application_id)
+        key = HASH_META_PREFIX + target
+        if not force and await self.service.store.get_meta(key) == digest:
+            log.info("Discord commands unchanged for %s; not syncing", target)
+            return False
+        try:
+            await self.tree.sync(guild=self.dev_guild)
+        except discord.HTTPException:
+            if force:
+                raise
+            # Commands synced earlier keep working; the next start tries again as the hash was not saved.
+            log.exception("syncing Discord commands to %s failed", target)
+            return False
+        await self.service.store.set_meta(key, digest)
+        log.info("synced %d Discord commands to %s", len(payload), target)
+        return True
+
+    async def on_ready(self) -> None:
+        log.info("Discord: ready as %s in %d servers", self.user, len(self.guilds))
+        if self.on_port is not None:
+            self.on_port(self.port)
+
+    async def close(self) -> None:
+        await self.refresher.drain()  # the last vote's refresh lands before the connection goes
+        await super().close()
+
+    # -- interactions ----------------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every button press, from any message ever posted: matching by custom_id needs no view state,
+        so buttons keep working after a restart. Custom ids from elsewhere get the core's answer too."""
+        if interaction.type is not discord.InteractionType.component:
+            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        service = self.service
+        await self.answer(interaction, lambda actor: service.press(actor, custom_id), f"button {custom_id[:100]!r}")
+
+    def actor(self, interaction: discord.Interaction) -> Actor | None:
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return None
+        perms = interaction.permissions
+        return Actor(
+            space_id=str(interaction.guild_id),
+            channel_id=str(interaction.channel_id),
+            member_id=str(interaction.user.id),
+            # default_permissions only hides the command; a server can override it, so check here.
+            is_admin=perms.manage_guild or perms.administrator,
+            platform=PLATFORM,
+        )
+
+    async def answer(self, interaction: discord.Interaction, work: Work, label: str) -> None:
+        """Run one core call for an interaction and deliver its Reply; never leave it unanswered."""
+        try:
+            actor = self.actor(interaction)
+            if actor is None:
+                await self.send_text(interaction, OUTSIDE_SERVER)
+                return
+            reply = await self._in_time(interaction, work(actor))
+            await self.deliver(interaction, reply)
+        except Exception:
+            log.exception("%s failed (guild %s, channel %s, user %s)", label, interaction.guild_id,
+                          interaction.channel_id, interaction.user.id)
+            await self.send_text(interaction, SOMETHING_BROKE)
+
+    async def _in_time(self, interaction: discord.Interaction, call: Awaitable[Reply]) -> Reply:
+        """Await the core call; if it outlasts DEFER_AFTER, defer meanwhile so Discord keeps the token.
+
+        A timer rather than a task around the call: a vote is on the hot path, and the usual case (the
+        core answers in a millisecond or two) should cost no extra loop iterations."""
+        deferring: list[asyncio.Task[Any]] = []
+
+        def defer() -> None:
+            if not interaction.response.is_done():
+                deferring.append(asyncio.create_task(interaction.response.defer(ephemeral=True, thinking=True)))
+
+        timer = asyncio.get_running_loop().call_later(DEFER_AFTER, defer)
+        try:
+            reply = await call
+        finally:
+            timer.cancel()
+            if deferring:  # the answer must follow the defer, never race it
+                await deferring[0]
+        return reply
+
+    async def deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
+        if reply.post is not None:
+            # Posting is a second REST call that may wait out a rate limit: answer first.
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                ref = await self.port.send_poll(str(interaction.channel_id), str(interaction.guild_id),
+                                                reply.post.card)
+            except discord.Forbidden:
+                log.warning("no permission to post poll #%d in channel %s", reply.post.poll_id,
+                            interaction.channel_id)
+                await self.send_text(interaction, CANNOT_POST)
+                return
+            await self.service.attach_message(reply.post.poll_id, ref)
+            reply = replace(reply, post=None)
+        kwargs = embeds.reply_message(reply)
+        if reply.attachment is not None:
+            kwargs["file"] = discord.File(io.BytesIO(reply.attachment.content), filename=reply.attachment.filename)
+        await self._send(interaction, kwargs, ephemeral=reply.ephemeral)
+        for poll_id in reply.refresh_polls:
+            self.refresher.request(poll_id)
+
+    async def _send(self, interaction: discord.Interaction, kwargs: dict[str, Any], ephemeral: bool = True) -> None:
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs, ephemeral=ephemeral)
+        else:
+            await interaction.response.send_message(**kwargs, ephemeral=ephemeral)
+
+    async def send_text(self, interaction: discord.Interaction, text: str) -> None:
+        """A short private answer; used on failure paths, so it must not raise."""
+        try:
+            await self._send(interaction, {"content": clip(text, embeds.CONTENT_MAX)})
+        except discord.HTTPException:
+            log.exception("could not answer interaction %s", interaction.id)
+
+    async def _refresh(self, poll_id: int) -> None:
+        poll = await self.service.store.get_poll(poll_id)
+        if poll is None or poll.platform != PLATFORM:
+            return
+        await self.port.edit_poll(poll.message_ref, await self.service.poll_card(poll_id))

@@ -1,0 +1,80 @@
+"""Run the real Discord adapter (discord.py client) against FakeDiscord, and read what it posted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bots.discord.client import CounterpointClient
+from core.scheduler.commands import ScheduleCommands
+from core.service import DebateService
+from tests.fakes.discord_fake import FakeDiscord, InteractionRecord, StoredMessage
+
+MANAGE_GUILD = 1 << 5
+JSON = dict[str, Any]
+
+
+def make_client(service: DebateService, *, refresh_interval: float = 0.05, dev_guild: str | None = None,
+                **options: Any) -> CounterpointClient:
+    # guild_ready_timeout: discord.py otherwise waits 2 s after the last GUILD_CREATE before on_ready.
+    return CounterpointClient(service, schedule=ScheduleCommands(service).handle, dev_guild=dev_guild,
+                              refresh_interval=refresh_interval, guild_ready_timeout=0.05, **options)
+
+
+@asynccontextmanager
+async def running(client: CounterpointClient, fake: FakeDiscord) -> AsyncIterator[CounterpointClient]:
+    """Log in (setup_hook syncs), connect, wait for READY; on exit drain refreshes and disconnect."""
+    await client.login(fake.token)
+    connect = asyncio.create_task(client.connect())
+    ready = asyncio.create_task(client.wait_until_ready())
+    try:
+        done, _ = await asyncio.wait({connect, ready}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        if connect in done:
+            connect.result()
+        assert ready in done, "client did not become ready"
+        yield client
+    finally:
+        ready.cancel()
+        await client.close()
+        await asyncio.wait_for(connect, 5)
+
+
+async def answered(rec: InteractionRecord) -> StoredMessage:
+    """The message the member saw: the direct answer, or the followup that resolved a defer."""
+    await rec.response()
+    if rec.callback is not None and rec.callback.type == 5:
+        await rec.wait_followups()
+        return rec.followups[0]
+    assert rec.original is not None, rec.callback
+    return rec.original
+
+
+def text_of(message: StoredMessage) -> str:
+    """Every visible string of a message (content, embed parts, button labels)."""
+    parts = [message.content]
+    for embed in message.embeds:
+        parts += [embed.get("title") or "", embed.get("description") or "", (embed.get("footer") or {}).get("text", "")]
+        for f in embed.get("fields") or []:
+            parts += [f["name"], f["value"]]
+    for row in message.components:
+        parts += [c.get("label") or "" for c in row.get("components", [])]
+    return "\n".join(p for p in parts if p)
+
+
+def field(message: StoredMessage, name: str) -> str:
+    for f in message.embeds[0].get("fields") or []:
+        if f["name"] == name:
+            return f["value"]
+    raise KeyError(f"no field {name!r} in {[f['name'] for f in message.embeds[0].get('fields') or []]}")
+
+
+def vote_ids(message: StoredMessage) -> list[str]:
+    return [c for c in message.custom_ids() if c.startswith("cp1:vote:")]
+
+
+def polls_in(fake: FakeDiscord, channel_id: str | None = None) -> list[StoredMessage]:
+    """Channel messages that carry a poll (an embed with vote buttons or a poll footer)."""
+    return [m for m in fake.channel_messages(channel_id) if m.embeds and "Poll #" in text_of(m)
+            and not (m.embeds[0].get("title") or "").startswith("Results:")]
