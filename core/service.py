@@ -40,6 +40,16 @@ class Actor:
     platform: str = ""  # which adapter posts for this space: "slack", "discord", "console"
 
 
+@dataclass(frozen=True)
+class Home:
+    """A member's overview of a space: their stance, the open question, the latest final results."""
+
+    stance: Card
+    today: Card | None
+    today_channel: str | None
+    latest: Card | None
+
+
 class UserError(Exception):
     """Bad input from a member: answered privately with the message, nothing changed."""
 
@@ -263,6 +273,19 @@ class DebateService:
             if prompt and option:
                 entries.append(StanceEntry(poll, prompt, option))
         return Reply(card=presenter.stance_card(entries))
+
+    async def home(self, actor: Actor) -> Home:
+        now = self.clock()
+        current = [p for p in await self.store.open_polls(actor.space_id) if p.is_open(now)]
+        closed = [p for p in await self.store.recent_polls(actor.space_id, limit=25) if not p.is_open(now)]
+        stance = (await self.stance(actor)).card
+        assert stance is not None
+        return Home(
+            stance=stance,
+            today=await self.poll_card(current[0].id) if current else None,
+            today_channel=current[0].channel_id if current else None,
+            latest=await self.outcome_card(closed[0].id) if closed else None,
+        )
 
     @answers_errors
     async def forget_me(self, actor: Actor, confirmed: bool = False) -> Reply:

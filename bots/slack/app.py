@@ -302,18 +302,8 @@ class SlackAdapter:
             log.error("refreshing poll #%s (%s) failed: %s", poll_id, poll.message_ref, slack_error(exc))
 
     async def publish_home(self, team_id: str, user_id: str) -> None:
-        actor = Actor(team_id, "", user_id, platform=PLATFORM)
-        now = self.service.clock()
-        current = [p for p in await self.service.store.open_polls(team_id) if p.is_open(now)]
-        today: Card | None = None
-        if current:
-            today = await self.service.poll_card(current[0].id)
-        latest: Card | None = None
-        closed = [p for p in await self.service.store.recent_polls(team_id, limit=25) if not p.is_open(now)]
-        if closed:
-            latest = await self.service.outcome_card(closed[0].id)
-        stance = (await self.service.stance(actor)).card
-        view = blocks.home_view(stance, today, current[0].channel_id if current else None, latest)
+        home = await self.service.home(Actor(team_id, "", user_id, platform=PLATFORM))
+        view = blocks.home_view(home.stance, home.today, home.today_channel, home.latest)
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
