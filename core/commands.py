@@ -72,9 +72,7 @@ class CommandRouter:
             if len(args) != 2 or args[0].lower() != "min-votes":
                 return Reply(text=f"Usage: `{s.command} {usage}`", error=True)
             return await s.settings(actor, min_votes=args[1])
-        # schedule
-        if not actor.is_admin:
-            return Reply(text="Only admins can do that. Ask a server or workspace admin.", error=True)
+        # schedule: the handler checks admin rights itself, as every admin use case does
         if self.schedule is None:
             return Reply(text="Scheduling is not available yet: post questions with "
                               f"`{s.command} post` for now.", error=True)

@@ -50,6 +50,9 @@ class Home:
     latest: Card | None
 
 
+ADMIN_ONLY = "Only admins can do that. Ask a server or workspace admin."
+
+
 class UserError(Exception):
     """Bad input from a member: answered privately with the message, nothing changed."""
 
@@ -105,7 +108,7 @@ class DebateService:
 
     def _require_admin(self, actor: Actor) -> None:
         if not actor.is_admin:
-            raise UserError("Only admins can do that. Ask a server or workspace admin.")
+            raise UserError(ADMIN_ONLY)
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings:
         settings = await self.store.channel_settings(space_id, channel_id)

@@ -31,6 +31,7 @@ class Settings:
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     discord_dev_guild: str | None = None
+    discord_client_id: str | None = None
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -164,6 +165,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     if dev_guild is not None and not dev_guild.isdigit():
         raise SettingsError(f"DISCORD_DEV_GUILD: '{dev_guild}' is not a server id (digits only)")
 
+    client_id = _opt(merged, "DISCORD_CLIENT_ID")
+    if client_id is not None and not client_id.isdigit():
+        raise SettingsError(f"DISCORD_CLIENT_ID: '{client_id}' is not an application id (digits only)")
+
     admins = frozenset(u.strip() for u in merged.get("SLACK_ADMIN_USERS", "").split(",") if u.strip())
 
     return Settings(
@@ -181,6 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         discord_api_base=_url(merged, "DISCORD_API_BASE"),
         discord_gateway_url=_url(merged, "DISCORD_GATEWAY_URL"),
         discord_dev_guild=dev_guild,
+        discord_client_id=client_id,
         slack_bot_token=bot_token,
         slack_signing_secret=signing,
         slack_app_token=app_token,

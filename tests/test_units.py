@@ -68,6 +68,7 @@ def test_settings_defaults_and_checks(tmp_path: Path) -> None:
         {"SQLITE_SYNCHRONOUS": "OFF"}, {"SLACK_MODE": "carrier-pigeon"},
         {"SLACK_SIGNING_SECRET": "", "SLACK_BOT_TOKEN": "xoxb-1"},  # HTTP mode needs the secret
         {"SLACK_MODE": "socket", "SLACK_BOT_TOKEN": "xoxb-1"}, {"DISCORD_DEV_GUILD": "abc"},
+        {"DISCORD_CLIENT_ID": "my-app"},
         {"SLACK_API_URL": "ftp://x"}, {"POLL_DURATION_HOURS": "-1"}, {"COUNTERPOINT_SECRET": "short"},
         {"CONTENT_PACK": str(tmp_path / "missing.toml")},
     ]

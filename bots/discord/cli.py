@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import os
 import sys
 from typing import Any
 
@@ -38,13 +37,14 @@ def invite_url(client_id: str, permissions: int = INVITE_PERMISSIONS) -> str:
 
 
 def _invite(args: argparse.Namespace) -> int:
-    client_id = args.client_id or os.environ.get("DISCORD_CLIENT_ID", "").strip()
+    client_id = args.client_id or ""
     if not client_id:
         try:
-            client_id = client_id_from_token(load_settings().discord_token) or ""
+            settings = load_settings()
         except SettingsError as exc:
             print(f"counterpoint: {exc}", file=sys.stderr)
             return 2
+        client_id = settings.discord_client_id or client_id_from_token(settings.discord_token) or ""
     if not client_id.isdigit():
         print("counterpoint: need the application id: pass --client-id ID or set DISCORD_CLIENT_ID "
               "(Developer Portal > your application > General Information > Application ID)", file=sys.stderr)

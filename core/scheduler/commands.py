@@ -18,7 +18,7 @@ from core.scheduler.timing import (
     parse_timezone,
     parse_weekdays,
 )
-from core.service import MAX_MIN_VOTES, Actor, DebateService, UserError
+from core.service import ADMIN_ONLY, MAX_MIN_VOTES, Actor, DebateService, UserError
 
 USAGE = ("schedule set time=09:00 tz=Europe/Berlin days=mon-fri duration=24h order=section|shuffle "
          "results=live|after-close k=3  ·  schedule show  ·  schedule off")
@@ -67,7 +67,7 @@ class ScheduleCommands:
 
     async def handle(self, actor: Actor, args: list[str]) -> Reply:
         if not actor.is_admin:
-            return Reply(text="Only admins can do that. Ask a server or workspace admin.", error=True)
+            return Reply(text=ADMIN_ONLY, error=True)
         action = args[0].lower() if args else "show"
         try:
             if action == "set":

@@ -97,8 +97,6 @@ class Store(Protocol):
 
     async def get_schedule(self, space_id: str, channel_id: str) -> Schedule | None: ...
 
-    async def enabled_schedules(self) -> list[Schedule]: ...
-
     async def due_schedules(self, now: datetime) -> list[Schedule]:
         """Enabled schedules whose `next_due_at` has come or is unset."""
 

@@ -83,10 +83,6 @@ class ScheduleQueries:
         row = await cur.fetchone()
         return _schedule(tuple(row)) if row else None
 
-    async def enabled_schedules(self) -> list[Schedule]:
-        cur = await self.reader.execute(f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE enabled = 1")
-        return [_schedule(tuple(r)) for r in await cur.fetchall()]
-
     async def due_schedules(self, now: datetime) -> list[Schedule]:
         """Enabled schedules whose next due instant has come (or was never computed)."""
         cur = await self.reader.execute(
