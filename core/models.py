@@ -75,6 +75,12 @@ class Poll:
     closed_at: datetime | None
     message_ref: str | None
     platform: str = ""
+    # Fixed when the poll opens, so a later settings change can never reveal votes already cast:
+    # the rule in force is the stricter of these and the channel's current settings (None on polls
+    # opened before the values were recorded).
+    min_votes: int | None = None
+    results_live: bool | None = None
+    abandoned: bool = False  # its post was refused: closed, shown nowhere, its prompt not used up
 
     def is_open(self, now: datetime) -> bool:
         if self.closed_at is not None:
@@ -157,6 +163,10 @@ class Results:
     moved_to_privacy: int
     moved_to_security: int
     hidden_until_close: bool = False
+    min_votes: int = 0  # the threshold in force, shown on the poll
+    some_changed: bool = False  # fewer than k changed their mind: say only that some did
+    shift_shown: bool = False  # at least k changed: first votes, direction and net shift may show
+    final: bool = False  # the poll was closed when these were taken
 
     @property
     def net_shift(self) -> float | None:

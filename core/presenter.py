@@ -10,10 +10,23 @@ from core.render import Button, Card, Field, ResultBar, ResultsView, Style
 
 ANONYMITY_NOTE = "Votes are anonymous: nobody, admins included, can see who voted what."
 POLL_MARKER = "counterpoint-poll:"
+OUTCOME_MARKER = "counterpoint-outcome:"
 
 
 def poll_marker(poll_id: int) -> str:
     return f"{POLL_MARKER}{poll_id}"
+
+
+def outcome_marker(poll_id: int) -> str:
+    return f"{OUTCOME_MARKER}{poll_id}"
+
+
+def threshold_note(results: Results) -> str:
+    return f"Results show from {results.min_votes} votes" if results.min_votes else ""
+
+
+def _footer(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
 
 
 def when(moment: datetime, tz: tzinfo = UTC) -> str:
@@ -27,27 +40,30 @@ def lean_words(value: float) -> str:
     return "toward privacy" if value > 0 else "toward security"
 
 
+def _votes(n: int) -> str:
+    return f"{n} vote{'s' if n != 1 else ''}"
+
+
 def results_view(results: Results) -> ResultsView:
+    """Results as the visibility rule left them: whatever is not in `results` is not shown."""
     if results.hidden_until_close:
-        noun = "vote" if results.total == 1 else "votes"
         return ResultsView(total=results.total,
-                           hidden_note=f"{results.total} {noun} so far. Results show when the poll closes.")
+                           hidden_note=f"{_votes(results.total)} so far. Results show when the poll closes.")
     if not results.visible:
-        noun = "vote" if results.total == 1 else "votes"
-        more = "vote is" if results.votes_needed == 1 else "votes are"
-        return ResultsView(
-            total=results.total,
-            hidden_note=(
-                f"{results.total} {noun} so far. Results appear once {results.votes_needed} more "
-                f"{more} in, so that no single vote stands out."
-            ),
-        )
+        if results.final:
+            note = (f"{_votes(results.total)} in all: too few to show results without singling anyone out "
+                    f"(results show from {results.min_votes}).")
+        else:
+            more = "vote is" if results.votes_needed == 1 else "votes are"
+            note = (f"{_votes(results.total)} so far. Results appear once {results.votes_needed} more {more} in, "
+                    "so that no single vote stands out.")
+        return ResultsView(total=results.total, hidden_note=note)
     bars = tuple(ResultBar(r.option.label, r.option.emoji, r.count, r.share) for r in results.options)
-    summary = [f"{results.total} vote{'s' if results.total != 1 else ''}"]
+    summary = [_votes(results.total)]
     if results.mean_lean is not None:
         summary.append(f"Mean lean {results.mean_lean:+.1f} on a -2 (security) to +2 (privacy) scale: "
                        f"{lean_words(results.mean_lean)}")
-    if results.changed:
+    if results.shift_shown and results.changed:
         line = f"{results.changed} changed their mind"
         if results.net_shift is not None:
             line += (f" ({results.moved_to_privacy} toward privacy, {results.moved_to_security} toward security;"
@@ -57,6 +73,8 @@ def results_view(results: Results) -> ResultsView:
                            if r.first_count != r.count)
         if firsts:
             summary.append(f"First votes → now: {firsts}")
+    elif results.some_changed:
+        summary.append("Some members changed their mind (too few to show how without singling anyone out).")
     return ResultsView(total=results.total, bars=bars, summary=tuple(summary))
 
 
@@ -81,9 +99,25 @@ def poll_card(
         context=context,
         results=results_view(results),
         buttons=tuple(buttons),
-        footer=f"Poll #{poll.id} · {status} · {ANONYMITY_NOTE}",
+        footer=_footer(f"Poll #{poll.id}", status, threshold_note(results), ANONYMITY_NOTE),
         marker=poll_marker(poll.id),
     )
+
+
+def results_so_far_card(results: Results) -> Card:
+    return Card(
+        title=f"Results so far: {results.prompt.question}",
+        results=results_view(results),
+        footer=_footer(f"Poll #{results.poll.id}", threshold_note(results), ANONYMITY_NOTE),
+    )
+
+
+def threshold_announcement(old: int, new: int) -> str:
+    if new > old:
+        return (f"An admin raised this channel's results threshold from {old} to {new} votes. "
+                "Open polls follow it now.")
+    return (f"An admin lowered this channel's results threshold from {old} to {new} votes. "
+            "It applies from the next poll; open polls keep their stricter threshold.")
 
 
 def outcome_card(results: Results, section: Section | None) -> Card:
@@ -95,7 +129,8 @@ def outcome_card(results: Results, section: Section | None) -> Card:
         context=f"From “{section.title}”" if section else "",
         results=results_view(results),
         fields=fields,
-        footer=f"Poll #{results.poll.id} · final · {ANONYMITY_NOTE}",
+        footer=_footer(f"Poll #{results.poll.id}", "final", threshold_note(results), ANONYMITY_NOTE),
+        marker=outcome_marker(results.poll.id),
     )
 
 

@@ -9,6 +9,9 @@ from datetime import datetime, timedelta
 
 SECRET_META_KEY = "voter_key_secret"
 DEFAULT_MIN_VOTES = 3
+# Below three votes, results would let two members who compare notes learn the third one's vote.
+MIN_VOTES_FLOOR = 3
+MAX_MIN_VOTES = 1000
 DEFAULT_RETENTION_DAYS = 180
 
 
@@ -33,3 +36,18 @@ def votes_needed(total: int, min_votes: int) -> int:
 
 def retention_cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
+
+
+def check_min_votes(value: str, name: str) -> int:
+    """A threshold from an admin or an operator: a whole number from the floor up, or ValueError."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
+        raise ValueError(f"{name} must be a whole number from {MIN_VOTES_FLOOR} to {MAX_MIN_VOTES}, "
+                         f"got '{value[:20]}'.")
+    k = int(text)
+    if k < MIN_VOTES_FLOOR:
+        raise ValueError(f"{name} cannot be below {MIN_VOTES_FLOOR}: with fewer votes, results could reveal how "
+                         "someone voted.")
+    if k > MAX_MIN_VOTES:
+        raise ValueError(f"{name} must be at most {MAX_MIN_VOTES}.")
+    return k

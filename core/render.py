@@ -89,6 +89,7 @@ class Reply:
     post: PollPost | None = None
     refresh_polls: tuple[int, ...] = ()
     attachment: Attachment | None = None
+    announce: str | None = None  # said publicly in the channel as well (e.g. a changed threshold)
 
 
 def results_lines(results: ResultsView, width: int = 10) -> list[str]:

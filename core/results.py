@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from core.models import OptionResult, Poll, Prompt, Results, Tally
-from core.privacy import votes_needed
 
 
 def _mean(counts: dict[str, int], prompt: Prompt) -> float | None:
@@ -18,9 +17,8 @@ def _mean(counts: dict[str, int], prompt: Prompt) -> float | None:
     return weighted / total if total else None
 
 
-def compute_results(
-    poll: Poll, prompt: Prompt, tally: Tally, min_votes: int, hidden_until_close: bool = False
-) -> Results:
+def compute_results(poll: Poll, prompt: Prompt, tally: Tally) -> Results:
+    """Every figure, unredacted. Only core.visibility calls this; outputs use its redacted copy."""
     current = tally.current_counts()
     first = tally.first_counts()
     total = tally.total
@@ -42,15 +40,13 @@ def compute_results(
                     to_privacy += n
                 elif lean[now] < lean[was]:
                     to_security += n
-    needed = votes_needed(total, min_votes)
     return Results(
         poll=poll,
         prompt=prompt,
         total=total,
         options=options,
-        visible=needed == 0 and not hidden_until_close,
-        hidden_until_close=hidden_until_close,
-        votes_needed=needed,
+        visible=True,
+        votes_needed=0,
         mean_lean=_mean(current, prompt),
         first_mean_lean=_mean(first, prompt),
         changed=tally.changed(),

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Concatenate, ParamSpec
 
 from core import presenter
 from core.actions import Action, ActionError, ActionKind, decode
+from core.export import results_csv
 from core.models import ChannelSettings, ContentPack, Poll, Prompt, Results, StanceEntry, VoteKind
-from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS, retention_cutoff, voter_key
+from core.privacy import (
+    DEFAULT_MIN_VOTES,
+    DEFAULT_RETENTION_DAYS,
+    MAX_MIN_VOTES,
+    MIN_VOTES_FLOOR,
+    check_min_votes,
+    retention_cutoff,
+    voter_key,
+)
 from core.render import Attachment, Button, Card, PollPost, Reply, Style
-from core.results import compute_results
-from core.store.base import Store
+from core.store.base import PollAlreadyOpen, Store, StoreError
+from core.visibility import ChannelCheck, Rule, may_see, rule_for, visible_results
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
-MAX_MIN_VOTES = 1000
+__all__ = ["MAX_MIN_VOTES", "MIN_VOTES_FLOOR", "Actor", "DebateService", "Home", "UserError"]
 
 
 def utc_now() -> datetime:
@@ -38,6 +45,9 @@ class Actor:
     member_id: str
     is_admin: bool = False
     platform: str = ""  # which adapter posts for this space: "slack", "discord", "console"
+    # Asks the platform whether this member can see another channel of the space; None: nobody
+    # outside a poll's own channel sees it. Set by the adapter, which knows how to ask.
+    can_view: ChannelCheck | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,15 @@ class Home:
     today: Card | None
     today_channel: str | None
     latest: Card | None
+    notices: tuple[str, ...] = ()  # for admins: what the scheduler could not do
 
 
 ADMIN_ONLY = "Only admins can do that. Ask a server or workspace admin."
+NOT_HERE = "There is no poll #{poll_id} here."
+STORE_DOWN = ("That did not go through: the bot's database is busy or unavailable right now. "
+              "Nothing changed; please try again in a moment.")
+VOTE_NOT_RECORDED = ("Your vote was NOT recorded: the bot's database is busy or unavailable right now. "
+                     "Please press your choice again in a moment.")
 
 
 class UserError(Exception):
@@ -66,13 +82,19 @@ def answers_errors(
             return await method(self, *args, **kwargs)
         except UserError as exc:
             return Reply(text=str(exc), error=True)
+        except StoreError as exc:
+            # The member hears it was not done; the operator gets the cause, never who or which vote.
+            log.warning("%s could not be carried out: %s", method.__name__, exc)
+            vote_path = method.__name__ in ("vote", "retract", "press")
+            return Reply(text=VOTE_NOT_RECORDED if vote_path else STORE_DOWN, error=True)
 
     return wrapper
 
 
 def parse_poll_ref(ref: str) -> int:
     text = ref.strip().lstrip("#")
-    if not text.isdigit() or len(text) > 18:
+    # str.isdigit() also accepts "²" and "٣": only ASCII digits are poll numbers.
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise UserError(f"'{ref}' is not a poll number. Use the number shown on the poll, e.g. 12 or #12.")
     return int(text)
 
@@ -134,8 +156,10 @@ class DebateService:
                 if len(self._polls) >= 4096:
                     self._polls.clear()
                 self._polls[poll_id] = poll
-        if poll is None or poll.space_id != actor.space_id:
-            raise UserError(f"There is no poll #{poll_id} here.")
+        # The same answer for a poll that does not exist and one the member may not see, so poll
+        # numbers cannot be used to probe other channels.
+        if poll is None or not await may_see(poll, actor.space_id, actor.channel_id, actor.can_view):
+            raise UserError(NOT_HERE.format(poll_id=poll_id))
         return poll
 
     async def _pick_poll(self, actor: Actor, ref: str | None, open_only: bool = False) -> Poll:
@@ -148,11 +172,13 @@ class DebateService:
                             else f"No poll has been posted in this channel yet. Try `{self.command} today`.")
         return polls[0]
 
+    async def rule(self, poll: Poll) -> Rule:
+        return rule_for(poll, await self.channel_settings(poll.space_id, poll.channel_id))
+
     async def results_for(self, poll: Poll) -> Results:
+        """The poll's results as the visibility rule allows them to be shown now, to anyone."""
         tally = await self.store.tally(poll.id)
-        settings = await self.channel_settings(poll.space_id, poll.channel_id)
-        until_close = not settings.results_live and poll.is_open(self.clock())
-        return compute_results(poll, self._prompt(poll), tally, settings.min_votes, hidden_until_close=until_close)
+        return visible_results(poll, self._prompt(poll), tally, await self.rule(poll), self.clock())
 
     async def poll_card(self, poll_id: int) -> Card:
         """The current state of a poll message, for posting or refreshing it in place."""
@@ -180,8 +206,30 @@ class DebateService:
         return prompts[0]
 
     async def open_poll(self, space_id: str, channel_id: str, prompt: Prompt, platform: str = "") -> Poll:
+        """A new poll with the channel's threshold and mode fixed on it; PollAlreadyOpen if one is open."""
         now = self.clock()
-        return await self.store.create_poll(space_id, channel_id, prompt.id, now, now + self.poll_duration, platform)
+        settings = await self.channel_settings(space_id, channel_id)
+        return await self.store.create_poll(space_id, channel_id, prompt.id, now, now + self.poll_duration,
+                                            platform, min_votes=max(settings.min_votes, MIN_VOTES_FLOOR),
+                                            results_live=settings.results_live)
+
+    async def publish(self, post: PollPost, send: Callable[[Card], Awaitable[str]]) -> str:
+        """Post a new poll through `send` and record where it landed: claim -> post -> attach.
+
+        If the platform refuses (or the post is interrupted), the poll is abandoned - closed, shown
+        nowhere, its prompt free for the next post - and the error goes back to the adapter, which
+        tells the member why.
+        """
+        try:
+            ref = await send(post.card)
+        except BaseException:
+            try:
+                await self.store.abandon_poll(post.poll_id, self.clock())
+            except StoreError as exc:
+                log.error("poll #%d could not be abandoned after its post failed: %s", post.poll_id, exc)
+            raise
+        await self.attach_message(post.poll_id, ref)
+        return ref
 
     async def outcome_card(self, poll_id: int) -> Card:
         poll = await self.store.get_poll(poll_id)
@@ -189,6 +237,12 @@ class DebateService:
             raise UserError(f"There is no poll #{poll_id}.")
         results = await self.results_for(poll)
         return presenter.outcome_card(results, self.content.section(results.prompt.section_id))
+
+    async def visible_polls(self, actor: Actor, open_only: bool = False, limit: int = 25) -> list[Poll]:
+        """Polls of the actor's channel, newest first, for pickers such as autocomplete."""
+        polls = (await self.store.open_polls(actor.space_id, actor.channel_id) if open_only
+                 else await self.store.recent_polls(actor.space_id, actor.channel_id, limit=limit))
+        return [p for p in polls if await may_see(p, actor.space_id, actor.channel_id, actor.can_view)][:limit]
 
     async def attach_message(self, poll_id: int, message_ref: str) -> None:
         await self.store.set_poll_message(poll_id, message_ref)
@@ -200,13 +254,17 @@ class DebateService:
         polls = await self.store.open_polls(actor.space_id, actor.channel_id)
         now = self.clock()
         current = [p for p in polls if p.is_open(now)]
-        if current:
-            card = await self.poll_card(current[0].id)
-            return Reply(text="Today's question is open. Vote here or on the poll message.", card=card)
-        poll = await self.open_poll(actor.space_id, actor.channel_id,
-                                    await self.next_prompt(actor.space_id, actor.channel_id), actor.platform)
-        return Reply(text=f"Today's question is posted (poll #{poll.id}).",
-                     post=PollPost(poll.id, await self.poll_card(poll.id)))
+        if not current:
+            try:
+                poll = await self.open_poll(actor.space_id, actor.channel_id,
+                                            await self.next_prompt(actor.space_id, actor.channel_id), actor.platform)
+            except PollAlreadyOpen as exc:  # someone else's `today` won the race: show theirs
+                current = [exc.poll]
+            else:
+                return Reply(text=f"Today's question is posted (poll #{poll.id}).",
+                             post=PollPost(poll.id, await self.poll_card(poll.id)))
+        card = await self.poll_card(current[0].id)
+        return Reply(text="Today's question is open. Vote here or on the poll message.", card=card)
 
     @answers_errors
     async def article(self, actor: Actor, section_ref: str | None = None) -> Reply:
@@ -260,11 +318,8 @@ class DebateService:
         poll = await self._pick_poll(actor, poll_ref)
         results = await self.results_for(poll)
         section = self.content.section(results.prompt.section_id)
-        card = presenter.outcome_card(results, section) if not poll.is_open(self.clock()) else Card(
-            title=f"Results so far: {results.prompt.question}",
-            results=presenter.results_view(results),
-            footer=f"Poll #{poll.id} · {presenter.ANONYMITY_NOTE}",
-        )
+        card = (presenter.outcome_card(results, section) if not poll.is_open(self.clock())
+                else presenter.results_so_far_card(results))
         return Reply(card=card)
 
     @answers_errors
@@ -278,16 +333,30 @@ class DebateService:
         return Reply(card=presenter.stance_card(entries))
 
     async def home(self, actor: Actor) -> Home:
+        """The member's overview: only polls of channels the platform confirms they can see.
+
+        App Home has no channel of its own, so without `actor.can_view` it shows the member's own
+        stance and nothing else.
+        """
         now = self.clock()
-        current = [p for p in await self.store.open_polls(actor.space_id) if p.is_open(now)]
-        closed = [p for p in await self.store.recent_polls(actor.space_id, limit=25) if not p.is_open(now)]
+
+        async def visible(polls: list[Poll]) -> list[Poll]:
+            return [p for p in polls if await may_see(p, actor.space_id, "", actor.can_view)]
+
+        current = await visible([p for p in await self.store.open_polls(actor.space_id) if p.is_open(now)])
+        closed = await visible([p for p in await self.store.recent_polls(actor.space_id, limit=25)
+                                if not p.is_open(now)])
         stance = (await self.stance(actor)).card
         assert stance is not None
+        notices: tuple[str, ...] = ()
+        if actor.is_admin:
+            notices = tuple(n.text for n in await self.store.notices(actor.space_id))
         return Home(
             stance=stance,
             today=await self.poll_card(current[0].id) if current else None,
             today_channel=current[0].channel_id if current else None,
             latest=await self.outcome_card(closed[0].id) if closed else None,
+            notices=notices,
         )
 
     @answers_errors
@@ -335,7 +404,12 @@ class DebateService:
                                 "prompt ids are in the content pack.")
         else:
             prompt = await self.next_prompt(actor.space_id, actor.channel_id)
-        poll = await self.open_poll(actor.space_id, actor.channel_id, prompt, actor.platform)
+        try:
+            poll = await self.open_poll(actor.space_id, actor.channel_id, prompt, actor.platform)
+        except PollAlreadyOpen as exc:
+            # One open poll per channel: a manual post never closes a poll members are voting on.
+            raise UserError(f"Poll #{exc.poll.id} is still open in this channel. Close it first with "
+                            f"`{self.command} close`, then post.") from None
         return Reply(text=f"Posted poll #{poll.id}.", post=PollPost(poll.id, await self.poll_card(poll.id)))
 
     @answers_errors
@@ -349,58 +423,49 @@ class DebateService:
     @answers_errors
     async def export(self, actor: Actor) -> Reply:
         self._require_admin(actor)
-        data = await self.export_csv(actor.space_id)
+        data = await self.export_csv(actor.space_id, viewer=actor)
         return Reply(text="Aggregate results as CSV. It holds counts only, never who voted.",
                      attachment=Attachment("counterpoint-results.csv", data))
 
-    async def export_csv(self, space_id: str) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["poll", "channel", "prompt", "question", "opened_at", "closed_at", "option",
-                         "votes", "share", "first_votes", "total", "mean_lean"])
+    async def export_csv(self, space_id: str, viewer: Actor | None = None) -> bytes:
+        """Aggregates of the space's polls, each as the visibility rule shows it now.
+
+        From chat (`viewer` given) only polls of channels the admin can see; from the command line,
+        run by whoever holds the database, every poll of the space.
+        """
+        rows: list[tuple[Poll, Prompt, Results]] = []
         for poll, tally in await self.store.polls_with_tallies(space_id):
             prompt = self.content.prompt(poll.prompt_id)
-            if prompt is None:
+            if prompt is None or poll.abandoned:
                 continue
-            results = compute_results(poll, prompt, tally, 0)
-            hidden = results.total < await self.min_votes(poll.space_id, poll.channel_id)
-            for r in results.options:
-                writer.writerow([_cell(v) for v in (
-                    poll.id, poll.channel_id, prompt.id, prompt.question, poll.opened_at.isoformat(),
-                    poll.closed_at.isoformat() if poll.closed_at else "", r.option.label,
-                    "" if hidden else r.count, "" if hidden else round(r.share, 3),
-                    "" if hidden else r.first_count, results.total,
-                    "" if hidden or results.mean_lean is None else round(results.mean_lean, 2),
-                )])
-        return buffer.getvalue().encode("utf-8")
+            if viewer is not None and not await may_see(poll, viewer.space_id, viewer.channel_id, viewer.can_view):
+                continue
+            rows.append((poll, prompt, visible_results(poll, prompt, tally, await self.rule(poll), self.clock())))
+        return results_csv(rows)
 
     @answers_errors
     async def settings(self, actor: Actor, min_votes: str | None = None) -> Reply:
         self._require_admin(actor)
+        announce = None
+        refresh: tuple[int, ...] = ()
         if min_votes is not None:
             try:
-                k = int(min_votes)
-            except ValueError:
-                k = -1
-            if not 1 <= k <= MAX_MIN_VOTES:
-                raise UserError(f"min-votes must be a whole number from 1 to {MAX_MIN_VOTES}, got '{min_votes}'.")
+                k = check_min_votes(min_votes, "min-votes")
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
             current = await self.channel_settings(actor.space_id, actor.channel_id)
-            await self.store.save_channel_settings(replace(current, min_votes=k))
+            if k != current.min_votes:
+                await self.store.save_channel_settings(replace(current, min_votes=k))
+                announce = presenter.threshold_announcement(current.min_votes, k)
+                refresh = tuple(p.id for p in await self.store.open_polls(actor.space_id, actor.channel_id))
         settings = await self.channel_settings(actor.space_id, actor.channel_id)
-        k = settings.min_votes
+        k = max(settings.min_votes, MIN_VOTES_FLOOR)
         when_shown = "live while the poll is open" if settings.results_live else "only once the poll closes"
-        return Reply(text=f"Settings for this channel: results show after {k} votes (min-votes {k}), "
-                          f"{when_shown}. Change with `{self.command} settings min-votes N`.")
+        return Reply(text=f"Settings for this channel: results show from {k} votes (min-votes {k}), "
+                          f"{when_shown}. Change with `{self.command} settings min-votes N` "
+                          f"({MIN_VOTES_FLOOR} to {MAX_MIN_VOTES}).",
+                     announce=announce, refresh_polls=refresh)
 
     async def purge_expired(self) -> int:
         return await self.store.purge_votes_closed_before(retention_cutoff(self.clock(), self.retention_days))
 
-
-def _cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or tab/CR) is read as text."""
-    text = str(value)
-    if isinstance(value, int | float):
-        return text
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS
+from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS, MAX_MIN_VOTES, MIN_VOTES_FLOOR
 
 
 class SettingsError(Exception):
@@ -99,6 +99,14 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _min_votes(env: Mapping[str, str]) -> int:
+    raw = env.get("RESULTS_MIN_VOTES", "").strip()
+    if raw and raw.lstrip("-").isdigit() and int(raw) < MIN_VOTES_FLOOR:
+        raise SettingsError(f"RESULTS_MIN_VOTES: {raw} is below {MIN_VOTES_FLOOR}; fewer votes than that could "
+                            "reveal how someone voted, so it is not allowed")
+    return _int(env, "RESULTS_MIN_VOTES", DEFAULT_MIN_VOTES, MIN_VOTES_FLOOR, MAX_MIN_VOTES)
+
+
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -175,7 +183,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         database_url=database_url,
         secret=secret,
         content_pack=pack,
-        min_votes=_int(merged, "RESULTS_MIN_VOTES", DEFAULT_MIN_VOTES, 1, 1000),
+        min_votes=_min_votes(merged),
         retention_days=_int(merged, "RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 36500),
         poll_hours=hours,
         schedule_grace_minutes=_int(merged, "SCHEDULE_GRACE_MINUTES", 120, 0, 7 * 24 * 60),

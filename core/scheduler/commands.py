@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from core.models import DECK_ORDERS, Schedule
-from core.presenter import when
+from core.presenter import threshold_announcement, when
+from core.privacy import check_min_votes
 from core.render import Reply
 from core.scheduler.engine import rule_of
 from core.scheduler.timing import (
@@ -18,7 +19,7 @@ from core.scheduler.timing import (
     parse_timezone,
     parse_weekdays,
 )
-from core.service import ADMIN_ONLY, MAX_MIN_VOTES, Actor, DebateService, UserError
+from core.service import ADMIN_ONLY, Actor, DebateService, UserError
 
 USAGE = ("schedule set time=09:00 tz=Europe/Berlin days=mon-fri duration=24h order=section|shuffle "
          "results=live|after-close k=3  ·  schedule show  ·  schedule off")
@@ -99,7 +100,7 @@ class ScheduleCommands:
         order = pairs.get("order", existing.deck_order if existing else "section").lower()
         if order not in DECK_ORDERS:
             raise UserError("order must be 'section' (the article's order) or 'shuffle' (no repeats until all used).")
-        settings = await self.service.channel_settings(actor.space_id, actor.channel_id)
+        before = settings = await self.service.channel_settings(actor.space_id, actor.channel_id)
         if "results" in pairs:
             visibility = pairs["results"].lower().replace("_", "-")
             if visibility not in ("live", "after-close"):
@@ -107,12 +108,9 @@ class ScheduleCommands:
             settings = replace(settings, results_live=visibility == "live")
         if "k" in pairs:
             try:
-                k = int(pairs["k"])
-            except ValueError:
-                k = 0
-            if not 1 <= k <= MAX_MIN_VOTES:
-                raise UserError(f"k must be a whole number from 1 to {MAX_MIN_VOTES}.")
-            settings = replace(settings, min_votes=k)
+                settings = replace(settings, min_votes=check_min_votes(pairs["k"], "k"))
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
         now = self.service.clock()
         schedule = Schedule(
             space_id=actor.space_id, channel_id=actor.channel_id, platform=actor.platform or "console",
@@ -125,7 +123,12 @@ class ScheduleCommands:
         schedule = replace(schedule, next_due_at=next_at)
         await store.save_channel_settings(settings)
         await store.save_schedule(schedule)
-        return await self.show(actor, prefix="Schedule saved.")
+        reply = await self.show(actor, prefix="Schedule saved.")
+        if settings.min_votes != before.min_votes:
+            open_polls = await store.open_polls(actor.space_id, actor.channel_id)
+            reply = replace(reply, announce=threshold_announcement(before.min_votes, settings.min_votes),
+                            refresh_polls=tuple(p.id for p in open_polls))
+        return reply
 
     async def show(self, actor: Actor, prefix: str = "") -> Reply:
         schedule = await self.service.store.get_schedule(actor.space_id, actor.channel_id)

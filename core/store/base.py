@@ -13,6 +13,14 @@ class StoreError(Exception):
     """A storage failure the caller can report; the operation it belongs to was not applied."""
 
 
+class PollAlreadyOpen(StoreError):
+    """create_poll refused: the channel already has an open poll (one open poll per channel)."""
+
+    def __init__(self, poll: Poll) -> None:
+        super().__init__(f"poll #{poll.id} is already open in this channel")
+        self.poll = poll
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     kind: str  # cast | change | retract

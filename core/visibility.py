@@ -1,0 +1,91 @@
+"""The one rule for what of a poll may be shown, to whom, at a given moment.
+
+Every output that shows a poll - the poll message, `results`, the outcome post, App Home, the CSV
+export, pickers - takes its figures from `visible_results`, which hands out a *redacted* Results:
+figures that may not be shown are not in it, so no renderer can leak them by forgetting a check.
+Channel scope (who may see a poll at all) is `may_see`, given the platform's answer about the viewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.models import ChannelSettings, OptionResult, Poll, Prompt, Results, Tally
+from core.privacy import MIN_VOTES_FLOOR, votes_needed
+from core.results import compute_results
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The threshold and results mode in force for one poll right now."""
+
+    min_votes: int
+    results_live: bool
+
+
+def rule_for(poll: Poll, settings: ChannelSettings) -> Rule:
+    """The stricter of what the poll opened with and the channel's current settings.
+
+    A poll keeps the k and mode it opened with; a change can only make an open poll stricter, so
+    lowering k or switching results to live never reveals votes already cast.
+    """
+    k = max(MIN_VOTES_FLOOR, settings.min_votes, poll.min_votes or 0)
+    live = settings.results_live and poll.results_live is not False
+    return Rule(k, live)
+
+
+def visible_results(poll: Poll, prompt: Prompt, tally: Tally, rule: Rule, now: datetime) -> Results:
+    """The poll's results with everything the rule forbids taken out."""
+    raw = compute_results(poll, prompt, tally)
+    until_close = not rule.results_live and poll.is_open(now)
+    needed = votes_needed(raw.total, rule.min_votes)
+    counts_shown = needed == 0 and not until_close
+    # Who changed is often known (people say so); with fewer than k changers the first->now
+    # breakdown or the direction would be their old and new choice. Below k only "some changed".
+    shift_shown = counts_shown and raw.changed >= rule.min_votes
+    options = raw.options
+    if not counts_shown:
+        options = tuple(OptionResult(r.option, 0, 0.0, 0) for r in raw.options)
+    elif not shift_shown:
+        options = tuple(OptionResult(r.option, r.count, r.share, r.count) for r in raw.options)
+    return Results(
+        poll=poll,
+        prompt=prompt,
+        total=raw.total,
+        options=options,
+        visible=counts_shown,
+        votes_needed=needed,
+        mean_lean=raw.mean_lean if counts_shown else None,
+        first_mean_lean=raw.first_mean_lean if shift_shown else None,
+        changed=raw.changed if shift_shown else 0,
+        moved_to_privacy=raw.moved_to_privacy if shift_shown else 0,
+        moved_to_security=raw.moved_to_security if shift_shown else 0,
+        hidden_until_close=until_close,
+        min_votes=rule.min_votes,
+        some_changed=counts_shown and 0 < raw.changed < rule.min_votes,
+        shift_shown=shift_shown,
+        final=not poll.is_open(now),
+    )
+
+
+ChannelCheck = Callable[[str], Awaitable[bool]]
+
+
+async def may_see(poll: Poll, space_id: str, channel_id: str, can_view: ChannelCheck | None) -> bool:
+    """Whether a viewer standing in `channel_id` may see `poll` at all (its question included).
+
+    In the poll's own channel, yes; elsewhere only when the platform confirms the viewer can see the
+    poll's channel. No answer (no check, or the check failed) means no.
+    """
+    if poll.space_id != space_id or poll.abandoned:
+        return False
+    if poll.channel_id == channel_id:
+        return True
+    if can_view is None:
+        return False
+    try:
+        return bool(await can_view(poll.channel_id))
+    except Exception:  # the platform could not say: refusing is the private answer
+        return False
