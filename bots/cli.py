@@ -34,7 +34,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bots.console.repl import ConsoleAdapter
     from bots.wiring import open_service
 
-    async with open_service(settings) as service:
+    async with open_service(settings, exclusive=True) as service:
         return await ConsoleAdapter(service, sys.stdin, sys.stdout, user=args.user).run()
 
 
@@ -65,9 +65,17 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     if args.output == "-":
         sys.stdout.write(data.decode("utf-8"))
     else:
-        await asyncio.to_thread(Path(args.output).write_bytes, data)
-        print(f"wrote {args.output}")
+        target = await asyncio.to_thread(_absolute, args.output)
+        try:
+            await asyncio.to_thread(target.write_bytes, data)
+        except OSError as exc:
+            return _fail(f"cannot write {target}: {exc.strerror or exc}")
+        print(f"wrote {target}")
     return 0
+
+
+def _absolute(path: str) -> Path:
+    return Path(path).absolute()
 
 
 def _content_check(args: argparse.Namespace) -> int:
@@ -143,8 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings()
     except SettingsError as exc:
         return _fail(str(exc))
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bots.logsafety import configure_logging
+
+    configure_logging(settings.log_level)
     try:
         return asyncio.run(handler(args, settings))
     except ContentError as exc:

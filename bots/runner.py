@@ -1,4 +1,10 @@
-"""`counterpoint run`: start every configured chat adapter and the scheduler on one shared service."""
+"""`counterpoint run`: start every configured chat adapter and the scheduler on one shared service.
+
+Each adapter runs under a supervisor: a configuration error on its first start (a refused token, a
+missing secret) stops the process with one line naming the variable; any later failure - a gateway
+that drops, an API outage - is logged and the adapter restarts with backoff while the others keep
+serving. SIGTERM or SIGINT stops everything within SHUTDOWN_SECONDS, queued writes finished.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from datetime import timedelta
 from core.scheduler.engine import Scheduler
 from core.scheduler.port import PlatformPort
 from core.service import DebateService
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,10 @@ NOTHING_CONFIGURED = (
     "SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) for Slack - see .env.example; "
     "to try the bot without tokens run 'counterpoint console'"
 )
+# systemd's default stop timeout is 90 s, Docker's 10 s: leave room for the store to close.
+SHUTDOWN_SECONDS = 8.0
+RESTART_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+HEALTHY_AFTER = 120.0  # an adapter that ran this long starts its backoff again from the first delay
 
 AdapterRunner = Callable[[Settings, DebateService, dict[str, PlatformPort]], Awaitable[None]]
 
@@ -41,6 +51,52 @@ def configured_adapters(settings: Settings) -> dict[str, AdapterRunner]:
     return adapters
 
 
+async def supervise(
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    delays: tuple[float, ...] = RESTART_DELAYS,
+    clock: Callable[[], float] | None = None,
+) -> None:
+    """Run an adapter until cancelled, restarting it after failures with growing delays.
+
+    Only a SettingsError on the very first start escapes: that is a configuration error the
+    operator must fix, and restarting would only repeat it (and spend invalid-token requests).
+    """
+    loop = asyncio.get_running_loop()
+    now = clock or loop.time
+    attempt = 0
+    first = True
+    while True:
+        started = now()
+        try:
+            await run()
+            log.warning("%s adapter stopped by itself; restarting", name)
+        except asyncio.CancelledError:
+            raise
+        except SettingsError:
+            if first:
+                raise
+            log.exception("%s adapter failed with a configuration error; retrying", name)
+        except Exception as exc:
+            log.error("%s adapter failed: %s: %s; the other adapters keep serving", name, type(exc).__name__, exc)
+        first = False
+        if now() - started >= HEALTHY_AFTER:
+            attempt = 0
+        delay = delays[min(attempt, len(delays) - 1)]
+        attempt += 1
+        log.info("restarting the %s adapter in %.0f s", name, delay)
+        await asyncio.sleep(delay)
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], within: float = SHUTDOWN_SECONDS) -> None:
+    """Cancel and wait, but never longer than `within`: a task stuck in a 45 s rate-limit wait is left."""
+    for task in tasks:
+        task.cancel()
+    _done, pending = await asyncio.wait(tasks, timeout=within) if tasks else (set(), set())
+    for task in pending:
+        log.warning("%s did not stop within %.0f s; leaving it", task.get_name(), within)
+
+
 async def run_adapters(settings: Settings) -> int:
     if not (settings.discord_configured or settings.slack_configured):
         print(f"counterpoint: {NOTHING_CONFIGURED}", file=sys.stderr)
@@ -48,11 +104,16 @@ async def run_adapters(settings: Settings) -> int:
     from bots.wiring import open_service
 
     adapters = configured_adapters(settings)
-    async with open_service(settings) as service:
+    # exclusive: a second `run` on the same SQLite file refuses to start (one writer per file).
+    async with open_service(settings, exclusive=True) as service:
         ports: dict[str, PlatformPort] = {}
         holder = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = Scheduler(service, ports, holder, grace=timedelta(minutes=settings.schedule_grace_minutes))
-        tasks = [asyncio.create_task(run(settings, service, ports), name=f"adapter-{name}")
+
+        def starter(run: AdapterRunner) -> Callable[[], Awaitable[None]]:
+            return lambda: run(settings, service, ports)
+
+        tasks = [asyncio.create_task(supervise(name, starter(run)), name=f"adapter-{name}")
                  for name, run in adapters.items()]
         tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         stop = asyncio.Event()
@@ -60,12 +121,14 @@ async def run_adapters(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         log.info("running: %s", ", ".join(adapters))
-        stopper = asyncio.create_task(stop.wait())
+        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
-        failed = [t for t in done if t is not stopper and t.exception() is not None]
-        for task in [*tasks, stopper]:
-            task.cancel()
-        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
+        await stop_tasks([*tasks, stopper])
         for task in failed:
-            log.error("%s stopped: %s", task.get_name(), task.exception())
-        return 1 if failed else 0
+            exc = task.exception()
+            if isinstance(exc, SettingsError):
+                print(f"counterpoint: {exc}", file=sys.stderr)
+            else:
+                log.error("%s stopped: %s", task.get_name(), exc)
+        return 2 if any(isinstance(t.exception(), SettingsError) for t in failed) else (1 if failed else 0)

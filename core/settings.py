@@ -91,9 +91,11 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not raw:
         return default
     try:
+        if not raw.isascii():  # int() would read "٣" as 3
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
+        raise SettingsError(f"{name}: '{raw[:20]}' is not a whole number") from None
     if not low <= value <= high:
         raise SettingsError(f"{name}: {value} is out of range; use {low} to {high}")
     return value
@@ -101,7 +103,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
 
 def _min_votes(env: Mapping[str, str]) -> int:
     raw = env.get("RESULTS_MIN_VOTES", "").strip()
-    if raw and raw.lstrip("-").isdigit() and int(raw) < MIN_VOTES_FLOOR:
+    if raw.isascii() and raw.lstrip("-").isdigit() and int(raw) < MIN_VOTES_FLOOR:
         raise SettingsError(f"RESULTS_MIN_VOTES: {raw} is below {MIN_VOTES_FLOOR}; fewer votes than that could "
                             "reveal how someone voted, so it is not allowed")
     return _int(env, "RESULTS_MIN_VOTES", DEFAULT_MIN_VOTES, MIN_VOTES_FLOOR, MAX_MIN_VOTES)
@@ -170,11 +172,11 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
 
     dev_guild = _opt(merged, "DISCORD_DEV_GUILD")
-    if dev_guild is not None and not dev_guild.isdigit():
+    if dev_guild is not None and not (dev_guild.isascii() and dev_guild.isdigit()):
         raise SettingsError(f"DISCORD_DEV_GUILD: '{dev_guild}' is not a server id (digits only)")
 
     client_id = _opt(merged, "DISCORD_CLIENT_ID")
-    if client_id is not None and not client_id.isdigit():
+    if client_id is not None and not (client_id.isascii() and client_id.isdigit()):
         raise SettingsError(f"DISCORD_CLIENT_ID: '{client_id}' is not an application id (digits only)")
 
     admins = frozenset(u.strip() for u in merged.get("SLACK_ADMIN_USERS", "").split(",") if u.strip())

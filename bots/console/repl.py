@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from core.scheduler.commands import ScheduleCommands
 from core.scheduler.engine import Scheduler
 from core.service import Actor, DebateService
 
+log = logging.getLogger(__name__)
 SPACE = "console"
 CHANNEL = "console"
 CONSOLE_HELP = """Console extras:
@@ -55,7 +57,11 @@ class ConsoleAdapter:
             if line in ("/quit", "/exit"):
                 return 0
             if line:
-                await self.handle(line)
+                try:
+                    await self.handle(line)
+                except Exception as exc:  # one bad line never ends the session
+                    log.exception("console command failed")
+                    self.say(f"Something went wrong handling that ({type(exc).__name__}); nothing else changed.")
 
     async def handle(self, line: str) -> None:
         if self.confirming_forget:
@@ -66,7 +72,7 @@ class ConsoleAdapter:
             self.say("Cancelled. Nothing was deleted.")
             if line.lower() in ("no", "n"):
                 return
-        if line.isdigit():
+        if line.isascii() and line.isdigit() and len(line) <= 6:
             await self.press_number(int(line))
         elif line.startswith("/debate"):
             await self.show(await self.router.handle(self.actor(), line[len("/debate"):]))
@@ -120,10 +126,17 @@ class ConsoleAdapter:
         if text:
             self.say(text + (f"\n{hint}" if hint else ""))
         if reply.post is not None:
-            await self.service.attach_message(reply.post.poll_id, f"console:{reply.post.poll_id}")
-            self.remember(reply.post.card.buttons, reply.post.card.marker or "")
-            self.say("\n" + render_text(reply.post.card, numbered=True))
-            self.say("Type a number to vote.")
+            post = reply.post
+
+            async def send(card: Card) -> str:
+                self.say("\n" + render_text(card, numbered=True))
+                self.say("Type a number to vote.")
+                return f"console:{post.poll_id}"
+
+            await self.service.publish(post, send)
+            self.remember(post.card.buttons, post.card.marker or "")
+        if reply.announce:
+            self.say(f"[to everyone in the channel] {reply.announce}")
         if reply.attachment is not None:
             self.say(f"--- {reply.attachment.filename} ---\n{reply.attachment.content.decode('utf-8')}")
         for poll_id in reply.refresh_polls:
