@@ -1,8 +1,10 @@
 """The Slack adapter: Bolt listeners that turn Slack payloads into core calls and Replies into Block Kit.
 
 Every listener acks first and hands the rest to a background task, so Slack hears back within its
-3 seconds whatever the database or the Web API are doing. `SlackAdapter.drain()` waits for that work
-(shutdown, tests). No voting, privacy or scheduling rule lives here: the core decides, we deliver.
+3 seconds whatever the database or the Web API are doing. Because the ack already told Slack "fine",
+any failure of that work is answered to the member privately (response_url): nothing fails silently.
+`SlackAdapter.drain()` waits for the work (tests); `close()` waits a bounded time, then cancels.
+No voting, privacy or scheduling rule lives here: the core decides, we deliver.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -26,22 +28,30 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.slack import blocks
-from core import presenter
+from bots.slack.access import AdminDirectory, ChannelAccess
+from bots.slack.errors import frames, slack_error
+from bots.slack.port import SlackPort, split_ref
 from core.commands import CommandRouter
-from core.models import Poll
-from core.render import Attachment, Card, PollPost, Reply
+from core.render import Attachment, PollPost, Reply
 from core.scheduler.commands import ScheduleCommands
 from core.service import Actor, DebateService, UserError
 from core.settings import Settings
 from core.throttle import Coalescer
 
+__all__ = ["AdminDirectory", "ChannelAccess", "SlackAdapter", "build_slack_app", "make_client", "slack_error"]
+
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 DEFAULT_API_URL = "https://slack.com/api/"
-HISTORY_PAGES = 3  # how far back (x100 messages) the scheduler's crash adoption looks for a poll message
-ADMIN_CACHE_SECONDS = 300.0
-ADMIN_CACHE_MAX = 5000
+CLOSE_DRAIN_SECONDS = 5.0  # how long shutdown lets acked work finish before cancelling it
+NOTIFY_SECONDS = 2.0  # how long a last private answer may take during shutdown
+
+COMMAND_FAILED = ("Something went wrong on my side, so that may not have been done. "
+                  "Please try again in a moment.")
+PRESS_FAILED = ("Something went wrong on my side: your vote may not have been recorded. "
+                "Please press your choice again.")
+RESTARTING = "The bot is restarting; please try again."
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -61,53 +71,10 @@ def make_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def slack_error(exc: Exception) -> str:
-    """Slack's own error code when there is one (what an admin can search for), else the exception."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-    return f"{type(exc).__name__}: {exc}"
+class SlackAdapter(SlackPort):
+    """Owns the Bolt app, the Web API client, the access lookups and the poll-refresh coalescer.
 
-
-class AdminDirectory:
-    """Workspace admins and owners (users.info, cached) plus the ids in SLACK_ADMIN_USERS."""
-
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        extra: frozenset[str],
-        ttl: float = ADMIN_CACHE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.client = client
-        self.extra = extra
-        self.ttl = ttl
-        self.clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, bool]] = {}
-
-    async def is_admin(self, team_id: str, user_id: str) -> bool:
-        if user_id in self.extra:
-            return True
-        now = self.clock()
-        hit = self._cache.get((team_id, user_id))
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        try:
-            user = (await self.client.users_info(user=user_id))["user"]
-        except SlackApiError as exc:
-            # Refusing is the safe answer; not caching lets the next command try again.
-            log.warning("users.info for %s failed (%s); treating as a member", user_id, slack_error(exc))
-            return False
-        admin = not user.get("deleted") and any(user.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
-        if len(self._cache) >= ADMIN_CACHE_MAX:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-        self._cache[(team_id, user_id)] = (now + self.ttl, admin)
-        return admin
-
-
-class SlackAdapter:
-    """Owns the Bolt app, the Web API client, the admin lookup and the poll-refresh coalescer.
-
-    It is also the scheduler's port for Slack (core.scheduler.port.PlatformPort).
+    It is also the scheduler's port for Slack (core.scheduler.port.PlatformPort, in SlackPort).
     """
 
     platform = PLATFORM
@@ -119,13 +86,18 @@ class SlackAdapter:
         client: AsyncWebClient,
         *,
         refresh_interval: float = 2.0,
+        close_timeout: float = CLOSE_DRAIN_SECONDS,
     ) -> None:
         self.service = service
         self.router = CommandRouter(service, ScheduleCommands(service).handle)
         self.client = client
         self.admins = AdminDirectory(client, settings.slack_admin_users)
+        self.access = ChannelAccess(client)
         self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval)
+        self.close_timeout = close_timeout
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: set[asyncio.Task[Any]] = set()
+        self._closing = False
         self._http: aiohttp.ClientSession | None = None
         secret = settings.slack_signing_secret or ""
         # process_before_response: our listeners return right after ack() (work goes to our own
@@ -143,19 +115,40 @@ class SlackAdapter:
 
     # -- background work ------------------------------------------------------------------------
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(self._guard(work, name), name=name)
+    def spawn(
+        self, work: Coroutine[Any, Any, None], name: str, response_url: str | None = None,
+        failure_text: str = COMMAND_FAILED,
+    ) -> None:
+        """Run acked work; if it fails or is cancelled, the member hears so through `response_url`."""
+        task = asyncio.create_task(self._guard(work, name, response_url, failure_text), name=name)
         self._tasks.add(task)  # a strong reference, or the task may be garbage-collected mid-flight
         task.add_done_callback(self._tasks.discard)
 
-    @staticmethod
-    async def _guard(work: Awaitable[None], name: str) -> None:
+    async def _guard(
+        self, work: Coroutine[Any, Any, None], name: str, response_url: str | None, failure_text: str
+    ) -> None:
         try:
             # Let the ack's HTTP answer (or socket frame) go out before this work takes the loop.
             await asyncio.sleep(0)
             await work
-        except Exception:
-            log.exception("%s failed", name)
+        except asyncio.CancelledError:
+            work.close()  # never started when cancelled during the sleep; a no-op otherwise
+            await self._tell(response_url, RESTARTING)
+            raise
+        except Exception as exc:
+            # The traceback's frames without the exception text: texts can carry URLs or payloads.
+            log.error("%s failed: %s\n%s", name, slack_error(exc), frames(exc))
+            await self._tell(response_url, failure_text)
+
+    async def _tell(self, response_url: str | None, text: str) -> None:
+        """A last private word to the member, within NOTIFY_SECONDS; failing quietly."""
+        if not response_url:
+            return
+        try:
+            async with asyncio.timeout(NOTIFY_SECONDS):
+                await self._webhook(response_url, Reply(text=text, error=True), replace=False)
+        except Exception as exc:
+            log.warning("a failure notice could not be delivered: %s", slack_error(exc))
 
     async def drain(self) -> None:
         """Wait until every acked request's work and every requested refresh has finished."""
@@ -167,7 +160,19 @@ class SlackAdapter:
                 return
 
     async def close(self) -> None:
-        await self.drain()
+        """Finish what is in flight for up to `close_timeout`, then cancel the rest (telling its members)."""
+        drained = asyncio.ensure_future(self.drain())
+        done, _ = await asyncio.wait({drained}, timeout=self.close_timeout)
+        if not done:
+            self._closing = True  # refreshes still queued skip their edit from now on
+            log.warning("shutdown: %d request(s) and %d refresh(es) still running after %.0fs; cancelling them",
+                        len(self._tasks), len(self._refreshing), self.close_timeout)
+            for task in [*self._tasks, *self._refreshing]:
+                task.cancel()
+            done, _ = await asyncio.wait({drained}, timeout=NOTIFY_SECONDS + 1)
+            if not done:  # cancelling the drain cancels whatever it is still gathering
+                drained.cancel()
+                await asyncio.gather(drained, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -183,14 +188,15 @@ class SlackAdapter:
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        self.spawn(self._command(command, respond.response_url), "slack-command")
+        self.spawn(self._command(command, respond.response_url), "slack-command", respond.response_url)
 
     async def on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        self.spawn(self._press(body, action, context, respond.response_url), "slack-press")
+        self.spawn(self._press(body, action, context, respond.response_url), "slack-press", respond.response_url,
+                   PRESS_FAILED)
 
     async def on_home_opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("tab", "home") == "home" and context.team_id and event.get("user"):
@@ -198,9 +204,13 @@ class SlackAdapter:
 
     # -- use cases ------------------------------------------------------------------------------
 
+    def actor(self, team: str, channel: str, user: str, is_admin: bool = False) -> Actor:
+        return Actor(team, channel, user, is_admin=is_admin, platform=PLATFORM,
+                     can_view=self.access.checker(team, user))
+
     async def _command(self, command: dict[str, Any], response_url: str | None) -> None:
         team, channel, user = (str(command.get(k) or "") for k in ("team_id", "channel_id", "user_id"))
-        actor = Actor(team, channel, user, is_admin=await self.admins.is_admin(team, user), platform=PLATFORM)
+        actor = self.actor(team, channel, user, is_admin=await self.admins.is_admin(team, user))
         reply = await self.router.handle(actor, str(command.get("text") or ""))
         await self.deliver(reply, actor, response_url)
 
@@ -210,24 +220,27 @@ class SlackAdapter:
         channel = context.channel_id or (body.get("container") or {}).get("channel_id") or ""
         # Buttons only lead to member use cases (vote, retract, read, forget), so no users.info
         # round trip per vote; look admin rights up here if an admin button is ever added.
-        actor = Actor(context.team_id or "", channel, context.user_id or "", platform=PLATFORM)
+        actor = self.actor(context.team_id or "", channel, context.user_id or "")
         reply = await self.service.press(actor, str(action.get("value") or ""))
         container = body.get("container") or {}
         # A receipt or confirmation (ephemeral, not a poll card) is replaced by its outcome;
         # a press on the channel's poll message gets a fresh private answer instead.
-        replace = bool(container.get("is_ephemeral")) and not str(action.get("block_id") or "").startswith(
+        replace_original = bool(container.get("is_ephemeral")) and not str(action.get("block_id") or "").startswith(
             blocks.POLL_ACTIONS_PREFIX)
-        await self.deliver(reply, actor, response_url, replace=replace)
+        await self.deliver(reply, actor, response_url, replace=replace_original)
 
     async def deliver(self, reply: Reply, actor: Actor, response_url: str | None, replace: bool = False) -> None:
-        """Carry out a Reply: post the poll, send the file, answer privately, schedule refreshes."""
+        """Carry out a Reply: post the poll, announce, send the file, answer privately, schedule refreshes."""
         for poll_id in reply.refresh_polls:
             self.refresher.request(poll_id)
         if reply.post is not None:
-            error = await self._post_new_poll(actor.channel_id, reply.post)
+            error = await self._publish(actor.channel_id, reply.post)
             if error is not None:
-                reply = Reply(text=f"I could not post poll #{reply.post.poll_id} here: Slack said `{error}`."
-                                   + _hint(error), error=True)
+                reply = Reply(text=f"I could not post poll #{reply.post.poll_id} here: {error}", error=True)
+        if reply.announce:
+            error = await self._announce(actor.channel_id, reply.announce)
+            if error is not None:
+                reply = _with_text(reply, f"I could not announce the change in the channel: {error}")
         if reply.attachment is not None:
             error = await self.send_file(actor.member_id, reply.attachment, reply.text)
             reply = (Reply(text=f"I sent you `{reply.attachment.filename}` in a direct message. {reply.text}")
@@ -238,38 +251,50 @@ class SlackAdapter:
 
     async def answer(self, reply: Reply, actor: Actor, response_url: str | None, replace: bool) -> None:
         """A private answer: through response_url when Slack gave one, else chat.postEphemeral."""
-        text, body = blocks.reply_fallback(reply), blocks.reply_blocks(reply)
         try:
             if response_url:
-                webhook = AsyncWebhookClient(response_url, session=self._session(), retry_handlers=retry_handlers())
-                sent = await webhook.send(text=text, blocks=body, response_type="ephemeral", replace_original=replace)
-                if sent.status_code != 200:
-                    log.warning("response_url answered %s: %s", sent.status_code, sent.body)
+                await self._webhook(response_url, reply, replace)
             elif actor.channel_id:
                 await self.client.chat_postEphemeral(channel=actor.channel_id, user=actor.member_id,
-                                                     text=text, blocks=body)
+                                                     text=blocks.reply_fallback(reply),
+                                                     blocks=blocks.reply_blocks(reply))
         except Exception as exc:  # the member sees nothing; the log is all an operator gets
-            log.error("answering %s in %s failed: %s", actor.member_id, actor.channel_id, slack_error(exc))
+            log.error("a private answer could not be delivered: %s", slack_error(exc))
 
-    async def _send_poll(self, channel: str, poll_id: int, card: Card) -> str:
-        sent = await self.client.chat_postMessage(
-            channel=channel, text=blocks.card_fallback(card), blocks=blocks.card_blocks(card),
-            metadata=blocks.poll_metadata(poll_id), unfurl_links=False, unfurl_media=False,
-        )
-        return f"{sent['channel']}:{sent['ts']}"
+    async def _webhook(self, response_url: str, reply: Reply, replace: bool) -> None:
+        webhook = AsyncWebhookClient(response_url, session=self._session(), retry_handlers=retry_handlers())
+        sent = await webhook.send(text=blocks.reply_fallback(reply), blocks=blocks.reply_blocks(reply),
+                                  response_type="ephemeral", replace_original=replace)
+        if sent.status_code != 200:
+            log.warning("response_url answered HTTP %s: %s", sent.status_code, slack_error(Exception(sent.body)))
 
-    async def _post_new_poll(self, channel: str, post: PollPost) -> str | None:
-        """Post a poll message and record where it is; returns Slack's error when it finally failed."""
+    async def _publish(self, channel: str, post: PollPost) -> str | None:
+        """Post a new poll through the service (abandoned if Slack refuses); what went wrong, for the member."""
         try:
-            ref = await self._send_poll(channel, post.poll_id, post.card)
+            await self.service.publish(post, lambda card: self._send_poll(channel, post.poll_id, card))
         except Exception as exc:
             error = slack_error(exc)
-            log.error("posting poll #%s in %s failed: %s", post.poll_id, channel, error)
-            return error
-        await self.service.attach_message(post.poll_id, ref)
-        # Votes that landed between the post and attach_message found no message to refresh.
-        if await self.service.poll_card(post.poll_id) != post.card:
-            self.refresher.request(post.poll_id)
+            log.error("posting poll #%s failed: %s", post.poll_id, error)
+            if isinstance(exc, SlackApiError):
+                return f"Slack said `{error}`." + _hint(error)
+            return f"something went wrong on my side (`{error}`). Please try again in a moment."
+        try:
+            # Votes that landed between the post and attach_message found no message to refresh.
+            if await self.service.poll_card(post.poll_id) != post.card:
+                self.refresher.request(post.poll_id)
+        except Exception as exc:  # the post itself is done; the next vote refreshes it anyway
+            log.warning("poll #%s could not be checked after posting: %s", post.poll_id, slack_error(exc))
+        return None
+
+    async def _announce(self, channel: str, text: str) -> str | None:
+        """Say something publicly in the channel (e.g. a changed threshold); Slack's error if it could not."""
+        try:
+            await self.client.chat_postMessage(channel=channel, text=blocks.fit_mrkdwn(text, blocks.FALLBACK_MAX),
+                                               blocks=[blocks.section(text)], unfurl_links=False, unfurl_media=False)
+        except Exception as exc:
+            error = slack_error(exc)
+            log.error("announcing in a channel failed: %s", error)
+            return f"Slack said `{error}`." + (_hint(error) if isinstance(exc, SlackApiError) else "")
         return None
 
     async def send_file(self, user_id: str, attachment: Attachment, comment: str) -> str | None:
@@ -282,77 +307,46 @@ class SlackAdapter:
             )
         except Exception as exc:
             error = slack_error(exc)
-            log.error("sending %s to %s failed: %s", attachment.filename, user_id, error)
+            log.error("sending %s by direct message failed: %s", attachment.filename, error)
             return error
         return None
 
     async def _refresh(self, poll_id: int) -> None:
         """Coalescer flush: re-render the poll from the store as it is now and edit its message."""
-        poll = await self.service.store.get_poll(poll_id)
-        if poll is None or not poll.message_ref or ":" not in poll.message_ref:
+        if self._closing:
             return
-        channel, ts = poll.message_ref.split(":", 1)
+        task = asyncio.current_task()
+        if task is not None:  # so close() can cancel an edit stuck behind a long Retry-After
+            self._refreshing.add(task)
         try:
+            poll = await self.service.store.get_poll(poll_id)
+            where = split_ref(poll.message_ref) if poll is not None else None
+            if where is None:
+                return
             card = await self.service.poll_card(poll_id)
-            await self.client.chat_update(channel=channel, ts=ts, text=blocks.card_fallback(card),
+            await self.client.chat_update(channel=where[0], ts=where[1], text=blocks.card_fallback(card),
                                           blocks=blocks.card_blocks(card), metadata=blocks.poll_metadata(poll_id))
         except UserError as exc:
             log.warning("poll #%s cannot be rendered: %s", poll_id, exc)
-        except SlackApiError as exc:
-            log.error("refreshing poll #%s (%s) failed: %s", poll_id, poll.message_ref, slack_error(exc))
+        except Exception as exc:  # the next vote or the close refreshes it again
+            log.error("refreshing poll #%s failed: %s", poll_id, slack_error(exc))
+        finally:
+            self._refreshing.discard(task)  # type: ignore[arg-type]
 
     async def publish_home(self, team_id: str, user_id: str) -> None:
-        home = await self.service.home(Actor(team_id, "", user_id, platform=PLATFORM))
-        view = blocks.home_view(home.stance, home.today, home.today_channel, home.latest)
+        """App Home has no channel: only polls of channels the member is in, notices only for admins."""
+        actor = self.actor(team_id, "", user_id, is_admin=await self.admins.is_admin(team_id, user_id))
+        home = await self.service.home(actor)
+        view = blocks.home_view(home.stance, home.today, home.today_channel, home.latest,
+                                home.notices if actor.is_admin else ())
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
-            log.error("publishing Home for %s failed: %s", user_id, slack_error(exc))
-
-    # -- the scheduler's port: errors propagate, so the scheduler retries on a later tick ---------
-
-    async def post_poll(self, poll: Poll, card: Card) -> str:
-        return await self._send_poll(poll.channel_id, poll.id, card)
-
-    async def find_poll_message(self, poll: Poll) -> str | None:
-        """A post that landed before a crash: found by its metadata (or header marker) in recent history."""
-        marker = presenter.poll_marker(poll.id)
-        page_args: dict[str, Any] = {"channel": poll.channel_id, "include_all_metadata": True, "limit": 100}
-        try:
-            for _ in range(HISTORY_PAGES):
-                page = await self.client.conversations_history(**page_args)
-                messages = page.get("messages") or []
-                for message in messages:
-                    if _is_poll_message(message, poll.id, marker):
-                        return f"{poll.channel_id}:{message['ts']}"
-                if not page.get("has_more") or not messages:
-                    return None
-                page_args["latest"] = messages[-1]["ts"]
-        except SlackApiError as exc:  # cannot look: posting again is better than never posting
-            log.warning("looking for poll #%s in %s failed: %s", poll.id, poll.channel_id, slack_error(exc))
-        return None
-
-    async def update_poll(self, poll: Poll, card: Card) -> None:
-        if not poll.message_ref or ":" not in poll.message_ref:
-            return
-        channel, ts = poll.message_ref.split(":", 1)
-        await self.client.chat_update(channel=channel, ts=ts, text=blocks.card_fallback(card),
-                                      blocks=blocks.card_blocks(card), metadata=blocks.poll_metadata(poll.id))
-        # A vote refresh already in flight could land after this edit with the older state; a
-        # coalesced refresh runs after it and re-reads the store, so the closed state wins.
-        self.refresher.request(poll.id)
-
-    async def post_outcome(self, poll: Poll, card: Card) -> None:
-        channel, _, ts = (poll.message_ref or f"{poll.channel_id}:").partition(":")
-        await self.client.chat_postMessage(channel=channel, thread_ts=ts or None, text=blocks.card_fallback(card),
-                                           blocks=blocks.card_blocks(card), unfurl_links=False, unfurl_media=False)
+            log.error("publishing a Home tab failed: %s", slack_error(exc))
 
 
-def _is_poll_message(message: dict[str, Any], poll_id: int, marker: str) -> bool:
-    metadata = message.get("metadata") or {}
-    if metadata.get("event_type") == blocks.POLL_EVENT_TYPE:
-        return str((metadata.get("event_payload") or {}).get("poll_id")) == str(poll_id)
-    return any(block.get("block_id") == marker for block in message.get("blocks") or [])
+def _with_text(reply: Reply, extra: str) -> Reply:
+    return replace(reply, text=f"{reply.text} {extra}".strip())
 
 
 def _hint(error: str) -> str:
@@ -368,8 +362,10 @@ def build_slack_app(
     service: DebateService,
     settings: Settings,
     client: AsyncWebClient | None = None,
-    *,
-    refresh_interval: float = 2.0,
+    **options: Any,
 ) -> SlackAdapter:
-    """The adapter with its Bolt app (`.app`); `client` defaults to one built from settings."""
-    return SlackAdapter(service, settings, client or make_client(settings), refresh_interval=refresh_interval)
+    """The adapter with its Bolt app (`.app`); `client` defaults to one built from settings.
+
+    `options`: refresh_interval (seconds between edits of one poll message), close_timeout.
+    """
+    return SlackAdapter(service, settings, client or make_client(settings), **options)

@@ -26,6 +26,8 @@ MESSAGE_MAX_BLOCKS = 50
 HOME_MAX_BLOCKS = 100
 FALLBACK_MAX = 3000  # `text` beside blocks is only the notification/screen-reader fallback
 POLL_EVENT_TYPE = "counterpoint_poll"
+OUTCOME_EVENT_TYPE = "counterpoint_outcome"
+MAX_NOTICES = 5
 POLL_ACTIONS_PREFIX = "poll-actions-"
 CARD_ACTIONS_PREFIX = "card-actions-"
 
@@ -173,17 +175,30 @@ def poll_metadata(poll_id: int) -> dict[str, Any]:
     return {"event_type": POLL_EVENT_TYPE, "event_payload": {"poll_id": poll_id}}
 
 
+def outcome_metadata(poll_id: int) -> dict[str, Any]:
+    """Lets the scheduler find an outcome it posted before a crash in the poll's thread."""
+    return {"event_type": OUTCOME_EVENT_TYPE, "event_payload": {"poll_id": poll_id}}
+
+
 def home_view(
     stance: Card | None,
     today: Card | None,
     today_channel: str | None,
     latest: Card | None,
+    notices: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The Home tab: read-only cards (Home presses carry no response_url, so no buttons here)."""
-    budget = (HOME_MAX_BLOCKS - 8) // 3
+    """The Home tab: read-only cards (Home presses carry no response_url, so no buttons here).
+
+    `notices` are only ever passed for admins: what the scheduler could not do.
+    """
+    budget = (HOME_MAX_BLOCKS - 10 - MAX_NOTICES) // 3
     # Markers identify poll *messages*; in a view they would only collide as duplicate block ids.
     stance, today, latest = (replace(c, marker=None) if c else None for c in (stance, today, latest))
     blocks: list[Block] = [{"type": "header", "text": plain("Counterpoint", HEADER_MAX)}]
+    if notices:
+        blocks.append(section("*For admins*"))
+        blocks.extend(context(f":warning: {n}") for n in notices[:MAX_NOTICES])
+        blocks.append({"type": "divider"})
     blocks.append(section("*Today's question*"))
     if today is not None:
         blocks.extend(card_blocks(today, interactive=False, max_blocks=budget))

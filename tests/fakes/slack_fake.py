@@ -12,6 +12,9 @@ Wire facts this relies on (checked against slack_sdk 3.48 / slack_bolt 1.30):
 - The token travels in `Authorization: Bearer ...`; a form `token` field is accepted too.
 - files_upload_v2 POSTs raw bytes (not multipart) to the upload URL and only checks for HTTP 200.
 - The Socket Mode client never reads the hello; it acks with `{"envelope_id": ..., "payload"?: ...}`.
+- Channels declared with `set_channel` have members; the bot sees a private channel only when it is in
+  it (users.conversations, conversations.members), and posting where the bot is not in is not_in_channel.
+  Channels never declared behave as before: the bot can post anywhere, and nobody is listed as a member.
 """
 
 from __future__ import annotations
@@ -304,6 +307,27 @@ class _Failure:
     drop: bool
 
 
+@dataclass
+class FakeChannel:
+    channel_id: str
+    private: bool
+    members: set[str]
+
+    def describe(self) -> JSON:
+        return {"id": self.channel_id, "name": self.channel_id.lower(), "is_channel": not self.private,
+                "is_group": self.private, "is_private": self.private, "is_member": BOT_USER_ID in self.members,
+                "is_archived": False}
+
+
+def _page(params: JSON, default_limit: int) -> tuple[int, int]:
+    """Cursor pagination as Slack does it; here the cursor is simply the next index."""
+    cursor = str(params.get("cursor") or "0")
+    if not cursor.isdigit():
+        raise _ApiError("invalid_cursor")
+    limit = int(params.get("limit") or default_limit)
+    return int(cursor), max(1, min(limit, 1000))
+
+
 class _ApiError(Exception):
     def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
@@ -349,6 +373,7 @@ class FakeSlack:
         self.violations: list[Violation] = []
         self.unknown_methods: list[str] = []
         self.users: dict[str, JSON] = {}
+        self.channels: dict[str, FakeChannel] = {}
         self.envelopes: list[JSON] = []
         self.acks: dict[str, JSON] = {}
         self.socket_connections = 0
@@ -376,7 +401,9 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{tag}", self._response_url_post)
         app.router.add_get("/socket-mode", self._socket)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        # No access log: its request lines (query strings with user ids, response_url paths) are the
+        # fake's own, and would only muddy tests that read every log record of the bot.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -421,6 +448,17 @@ class FakeSlack:
         }
         self.users[user_id] = user
         return user
+
+    def set_channel(
+        self, channel_id: str, *, private: bool = False, members: tuple[str, ...] | list[str] = (),
+        bot_member: bool = True,
+    ) -> FakeChannel:
+        """Declare a channel with its members (the bot is added when `bot_member`)."""
+        channel = FakeChannel(channel_id, private, set(members))
+        if bot_member:
+            channel.members.add(BOT_USER_ID)
+        self.channels[channel_id] = channel
+        return channel
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -591,7 +629,8 @@ class FakeSlack:
             self._authorize(kind, call.token)
             body = func(call.params)
             if method == "auth.test":
-                headers["X-OAuth-Scopes"] = "chat:write,commands,users:read,im:write,files:write"
+                headers["X-OAuth-Scopes"] = ("chat:write,commands,users:read,im:write,files:write,channels:read,"
+                                             "groups:read,channels:history,groups:history")
         except _ApiError as exc:
             body = {"ok": False, "error": exc.error, **exc.extra}
         call.response = body
@@ -619,6 +658,8 @@ class FakeSlack:
             "conversations.open": ("bot", self._conversations_open),
             "conversations.history": ("bot", self._conversations_history),
             "conversations.replies": ("bot", self._conversations_replies),
+            "conversations.members": ("bot", self._conversations_members),
+            "users.conversations": ("bot", self._users_conversations),
             "files.getUploadURLExternal": ("bot", self._files_get_upload_url),
             "files.completeUploadExternal": ("bot", self._files_complete_upload),
             "apps.connections.open": ("app", self._apps_connections_open),
@@ -666,6 +707,9 @@ class FakeSlack:
 
     def _chat_post_message(self, p: JSON) -> JSON:
         channel = self._channel(p)
+        declared = self.channels.get(channel)
+        if declared is not None and BOT_USER_ID not in declared.members:
+            raise _ApiError("not_in_channel" if not declared.private else "channel_not_found")
         if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
             raise _ApiError("no_text")
         self._check_message("chat.postMessage", p)
@@ -780,9 +824,45 @@ class FakeSlack:
             raise _ApiError("thread_not_found")
         with_metadata = _truthy(p.get("include_all_metadata"))
         replies = [m for m in self.messages[channel] if m.get("thread_ts") == ts and m is not parent]
-        thread = [parent, *replies]
-        return {"ok": True, "messages": [self._public(m, with_metadata=with_metadata) for m in thread],
-                "has_more": False, "response_metadata": {"next_cursor": ""}}
+        thread = [parent, *replies]  # Slack repeats the parent first on every page
+        start, limit = _page(p, default_limit=1000)
+        page = thread[start:start + limit]
+        more = start + limit < len(thread)
+        return {"ok": True, "messages": [self._public(m, with_metadata=with_metadata) for m in page],
+                "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _visible_channel(self, channel_id: str) -> FakeChannel:
+        channel = self.channels.get(channel_id)
+        if channel is None or (channel.private and BOT_USER_ID not in channel.members):
+            raise _ApiError("channel_not_found")  # Slack's answer for a private channel the bot is not in
+        return channel
+
+    def _conversations_members(self, p: JSON) -> JSON:
+        channel = self._visible_channel(self._channel(p))
+        members = sorted(channel.members)
+        start, limit = _page(p, default_limit=100)
+        more = start + limit < len(members)
+        return {"ok": True, "members": members[start:start + limit],
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _users_conversations(self, p: JSON) -> JSON:
+        user = str(p.get("user") or BOT_USER_ID)
+        if user not in self.users:
+            raise _ApiError("user_not_found")
+        types = {t.strip() for t in str(p.get("types") or "public_channel").split(",")}
+        unknown = types - {"public_channel", "private_channel", "mpim", "im"}
+        if unknown:
+            raise _ApiError("invalid_types")
+        found = [
+            c for c in self.channels.values()
+            if user in c.members and ("private_channel" if c.private else "public_channel") in types
+            and (not c.private or BOT_USER_ID in c.members)  # private channels: only those the bot shares
+        ]
+        start, limit = _page(p, default_limit=100)
+        page = found[start:start + limit]
+        more = start + limit < len(found)
+        return {"ok": True, "channels": [c.describe() for c in page],
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _files_get_upload_url(self, p: JSON) -> JSON:
         filename, length = p.get("filename"), p.get("length")
