@@ -20,10 +20,11 @@ from discord import app_commands
 
 from bots.discord import embeds
 from bots.discord.port import DiscordPort
-from core.render import Reply
+from core.render import Card, Reply
 from core.service import Actor, DebateService
 from core.text import clip
 from core.throttle import Coalescer
+from core.visibility import ChannelCheck
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ SOMETHING_BROKE = ("Sorry, something went wrong on our side while handling that.
                    "please try again in a moment.")
 CANNOT_POST = ("I could not post the poll in this channel. Give the bot View Channel, Send Messages and "
                "Embed Links here (or ask a server admin to), then try again.")
+POST_FAILED = "Discord did not take the poll message, so no poll was opened. Please try again in a moment."
+# How long close() lets pending poll refreshes finish: one may be waiting out a long 429.
+DRAIN_TIMEOUT = 5.0
 
 ScheduleHandler = Callable[[Actor, list[str]], Awaitable[Reply]]
 Work = Callable[[Actor], Awaitable[Reply]]
@@ -52,6 +56,12 @@ def make_intents() -> discord.Intents:
     return intents
 
 
+def http_error(exc: discord.HTTPException) -> str:
+    """An HTTP failure for the log: class, status and Discord's code. Never the URL (interaction
+    webhooks carry the token in it) nor the response text."""
+    return f"{type(exc).__name__} {exc.status}/{exc.code}"
+
+
 def commands_hash(payload: list[dict[str, Any]], application_id: int | None) -> str:
     blob = json.dumps({"application": application_id, "commands": payload}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -64,8 +74,8 @@ class DebateTree(app_commands.CommandTree["CounterpointClient"]):
         if isinstance(error, app_commands.CommandNotFound):
             text = "This command is out of date. Discord may take a minute to show the current ones."
         else:
-            log.error("/%s failed before its handler ran (guild %s, channel %s, user %s)", command,
-                      interaction.guild_id, interaction.channel_id, interaction.user.id, exc_info=error)
+            log.error("/%s failed before its handler ran (guild %s, channel %s): %s", command,
+                      interaction.guild_id, interaction.channel_id, type(error).__name__)
             text = SOMETHING_BROKE
         await self.client.send_text(interaction, text)
 
@@ -80,9 +90,15 @@ class CounterpointClient(discord.Client):
         force_sync: bool = False,
         refresh_interval: float = 2.0,
         on_port: Callable[[DiscordPort], None] | None = None,
+        drain_timeout: float = DRAIN_TIMEOUT,
         **options: Any,
     ) -> None:
+        # Nothing the bot says may ping anyone: prompts, labels and members' own input end up in
+        # content. Every send also passes embeds.NO_MENTIONS, because discord.py leaves this default
+        # out of edits without content.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=make_intents(), **options)
+        self.drain_timeout = drain_timeout
         self.service = service
         self.schedule = schedule
         self.dev_guild = discord.Object(int(dev_guild)) if dev_guild else None
@@ -131,7 +147,13 @@ class CounterpointClient(discord.Client):
             self.on_port(self.port)
 
     async def close(self) -> None:
-        await self.refresher.drain()  # the last vote's refresh lands before the connection goes
+        # The last vote's refresh should land before the connection goes, but a refresh waiting out
+        # a long 429 must not hold shutdown: past the bound it is cancelled (wait_for cancels the
+        # gather inside drain, and with it the refresh tasks).
+        try:
+            await asyncio.wait_for(self.refresher.drain(), self.drain_timeout)
+        except TimeoutError:
+            log.warning("Discord: pending poll refreshes cancelled at shutdown after %.0fs", self.drain_timeout)
         await super().close()
 
     # -- interactions ----------------------------------------------------------------------------
@@ -143,7 +165,8 @@ class CounterpointClient(discord.Client):
             return
         custom_id = str((interaction.data or {}).get("custom_id", ""))
         service = self.service
-        await self.answer(interaction, lambda actor: service.press(actor, custom_id), f"button {custom_id[:100]!r}")
+        # The label goes into log lines: never the custom_id, which names the option a member chose.
+        await self.answer(interaction, lambda actor: service.press(actor, custom_id), "button press")
 
     def actor(self, interaction: discord.Interaction) -> Actor | None:
         if interaction.guild_id is None or interaction.channel_id is None:
@@ -156,20 +179,55 @@ class CounterpointClient(discord.Client):
             # default_permissions only hides the command; a server can override it, so check here.
             is_admin=perms.manage_guild or perms.administrator,
             platform=PLATFORM,
+            can_view=self.can_view(interaction),
         )
 
+    @staticmethod
+    def can_view(interaction: discord.Interaction) -> ChannelCheck:
+        """Whether the interacting member may see another channel of the server: View Channel there,
+        worked out by discord.py from the cached guild (roles, channels and overwrites arrive with
+        the guilds intent) and the member's roles in the interaction. No cache, no answer: False."""
+        guild = interaction.guild
+        member = interaction.user
+
+        async def check(channel_id: str) -> bool:
+            if guild is None or not isinstance(member, discord.Member) or not channel_id.isdigit():
+                return False
+            channel = guild.get_channel_or_thread(int(channel_id))
+            if channel is None or isinstance(channel, discord.CategoryChannel | discord.ForumChannel):
+                return False
+            if isinstance(channel, discord.Thread) and channel.is_private():
+                return False  # membership of a private thread is not in the cache
+            return channel.permissions_for(member).view_channel
+
+        return check
+
     async def answer(self, interaction: discord.Interaction, work: Work, label: str) -> None:
-        """Run one core call for an interaction and deliver its Reply; never leave it unanswered."""
+        """Run one core call for an interaction and deliver its Reply; never leave it unanswered.
+
+        Log lines name the server and channel only: a member id next to a button press or its
+        outcome would tie the member to a vote."""
+        guild, channel = interaction.guild_id, interaction.channel_id
         try:
             actor = self.actor(interaction)
             if actor is None:
                 await self.send_text(interaction, OUTSIDE_SERVER)
                 return
             reply = await self._in_time(interaction, work(actor))
-            await self.deliver(interaction, reply)
         except Exception:
-            log.exception("%s failed (guild %s, channel %s, user %s)", label, interaction.guild_id,
-                          interaction.channel_id, interaction.user.id)
+            log.exception("%s failed (guild %s, channel %s)", label, guild, channel)
+            await self.send_text(interaction, SOMETHING_BROKE)
+            return
+        try:
+            await self.deliver(interaction, reply)
+        except discord.HTTPException as exc:
+            # The work is done (a vote is counted): answer with its plain text if Discord still
+            # takes an answer, rather than claiming that something broke.
+            log.warning("%s: the answer was not delivered (guild %s, channel %s): %s", label, guild, channel,
+                        http_error(exc))
+            await self.send_text(interaction, reply.text or SOMETHING_BROKE)
+        except Exception:
+            log.exception("%s: delivering the answer failed (guild %s, channel %s)", label, guild, channel)
             await self.send_text(interaction, SOMETHING_BROKE)
 
     async def _in_time(self, interaction: discord.Interaction, call: Awaitable[Reply]) -> Reply:
@@ -194,25 +252,55 @@ class CounterpointClient(discord.Client):
 
     async def deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
         if reply.post is not None:
-            # Posting is a second REST call that may wait out a rate limit: answer first.
-            if not interaction.response.is_done():
-                await interaction.response.defer(ephemeral=True, thinking=True)
-            try:
-                ref = await self.port.send_poll(str(interaction.channel_id), str(interaction.guild_id),
-                                                reply.post.card)
-            except discord.Forbidden:
-                log.warning("no permission to post poll #%d in channel %s", reply.post.poll_id,
-                            interaction.channel_id)
-                await self.send_text(interaction, CANNOT_POST)
+            if not await self._publish(interaction, reply):
                 return
-            await self.service.attach_message(reply.post.poll_id, ref)
             reply = replace(reply, post=None)
         kwargs = embeds.reply_message(reply)
         if reply.attachment is not None:
             kwargs["file"] = discord.File(io.BytesIO(reply.attachment.content), filename=reply.attachment.filename)
-        await self._send(interaction, kwargs, ephemeral=reply.ephemeral)
-        for poll_id in reply.refresh_polls:
-            self.refresher.request(poll_id)
+        try:
+            await self._send(interaction, kwargs, ephemeral=reply.ephemeral)
+        finally:
+            # The change is made whether or not the member saw the answer: the poll shows it anyway.
+            for poll_id in reply.refresh_polls:
+                self.refresher.request(poll_id)
+        if reply.announce:
+            await self._announce(interaction, reply.announce)
+
+    async def _publish(self, interaction: discord.Interaction, reply: Reply) -> bool:
+        """Post the new poll through the service, which abandons it if Discord refuses the post."""
+        assert reply.post is not None
+        # Posting is a second REST call that may wait out a rate limit: answer first.
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        channel, guild = str(interaction.channel_id), str(interaction.guild_id)
+
+        async def send(card: Card) -> str:
+            return await self.port.send_poll(channel, guild, card)
+
+        try:
+            await self.service.publish(reply.post, send)
+        except discord.Forbidden as exc:
+            log.warning("no permission to post poll #%d (guild %s, channel %s): %s", reply.post.poll_id, guild,
+                        channel, http_error(exc))
+            await self.send_text(interaction, CANNOT_POST)
+            return False
+        except discord.HTTPException as exc:
+            log.warning("posting poll #%d failed (guild %s, channel %s): %s", reply.post.poll_id, guild, channel,
+                        http_error(exc))
+            await self.send_text(interaction, POST_FAILED)
+            return False
+        return True
+
+    async def _announce(self, interaction: discord.Interaction, text: str) -> None:
+        """Say it publicly in the channel. A followup rides on the interaction, so it needs no
+        channel permission; the answer already sent made the interaction ready for it."""
+        try:
+            await interaction.followup.send(content=clip(text, embeds.CONTENT_MAX), ephemeral=False,
+                                            allowed_mentions=embeds.NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("announcing in guild %s, channel %s failed: %s", interaction.guild_id,
+                        interaction.channel_id, http_error(exc))
 
     async def _send(self, interaction: discord.Interaction, kwargs: dict[str, Any], ephemeral: bool = True) -> None:
         if interaction.response.is_done():
@@ -223,9 +311,11 @@ class CounterpointClient(discord.Client):
     async def send_text(self, interaction: discord.Interaction, text: str) -> None:
         """A short private answer; used on failure paths, so it must not raise."""
         try:
-            await self._send(interaction, {"content": clip(text, embeds.CONTENT_MAX)})
-        except discord.HTTPException:
-            log.exception("could not answer interaction %s", interaction.id)
+            await self._send(interaction, {"content": clip(text, embeds.CONTENT_MAX),
+                                           "allowed_mentions": embeds.NO_MENTIONS})
+        except discord.HTTPException as exc:
+            log.warning("could not answer an interaction (guild %s, channel %s): %s", interaction.guild_id,
+                        interaction.channel_id, http_error(exc))
 
     async def _refresh(self, poll_id: int) -> None:
         poll = await self.service.store.get_poll(poll_id)

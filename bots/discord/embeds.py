@@ -30,6 +30,8 @@ CUSTOM_ID_MAX = 100
 ROW_WIDTH = 5
 ROWS_MAX = 5
 EMPTY = "\u200b"  # Discord refuses empty field values; a zero-width space renders as nothing
+# Passed on every send and edit: the client-wide default is left out of edits without content.
+NO_MENTIONS = discord.AllowedMentions.none()
 
 _STYLES = {
     Style.PRIMARY: discord.ButtonStyle.primary,
@@ -138,18 +140,41 @@ def button_view(buttons: tuple[Button, ...]) -> StaticView | None:
     return view.seal()
 
 
-def card_message(card: Card) -> dict[str, Any]:
-    """Keyword arguments for send()/edit() of a card as a whole message."""
-    kwargs: dict[str, Any] = {"embed": card_embed(card)}
+def card_message(card: Card, *, with_marker: bool = False) -> dict[str, Any]:
+    """Keyword arguments for send()/edit() of a card as a whole message.
+
+    `with_marker` writes the card's marker into the embed footer, where `DiscordPort` looks for it
+    to adopt a message posted before a crash (outcomes have no buttons to be found by)."""
+    embed = card_embed(card)
+    if with_marker and card.marker:
+        mark(embed, card.marker)
+    kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NO_MENTIONS}
     view = button_view(card.buttons)
     # An edit must say "no buttons" explicitly to remove the vote buttons of a closed poll.
     kwargs["view"] = view
     return kwargs
 
 
+def mark(embed: discord.Embed, marker: str) -> None:
+    """Append `marker` to the footer; the marker itself is never clipped (it must stay findable)."""
+    footer = embed.footer.text or ""
+    keep = FOOTER_MAX - len(marker) - 3
+    embed.set_footer(text=f"{clip(footer, keep)} · {marker}" if footer else marker)
+    while _embed_size(embed) > EMBED_TOTAL_MAX and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    excess = _embed_size(embed) - EMBED_TOTAL_MAX
+    if excess > 0 and embed.description:
+        embed.description = clip(embed.description, max(len(embed.description) - excess, 1))
+
+
+def has_marker(embeds: list[discord.Embed], marker: str) -> bool:
+    """Whether one of a message's embeds ends its footer with `marker` (as a whole word: poll 1 is not 12)."""
+    return any((e.footer.text or "").rsplit(" ", 1)[-1] == marker for e in embeds)
+
+
 def reply_message(reply: Reply) -> dict[str, Any]:
     """Keyword arguments for an interaction answer or followup (content, embed, buttons)."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.text:
         kwargs["content"] = clip(reply.text, CONTENT_MAX)
     if reply.card is not None:
@@ -157,7 +182,7 @@ def reply_message(reply: Reply) -> dict[str, Any]:
         view = button_view(reply.card.buttons)
         if view is not None:
             kwargs["view"] = view
-    if not kwargs:
+    if len(kwargs) == 1:
         kwargs["content"] = "Done."
     return kwargs
 

@@ -1,7 +1,8 @@
 """Posting and editing poll messages on Discord: the scheduler's PlatformPort, also used by the commands.
 
 Poll messages are found again by their vote buttons: each vote custom_id names its poll
-("cp1:vote:<poll>:<option>"), so no visible marker is needed in the embed.
+("cp1:vote:<poll>:<option>"), so no visible marker is needed in the embed. Outcomes have no buttons:
+their marker ("counterpoint-outcome:<poll>") ends the embed footer.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import discord
 
 from bots.discord import embeds
 from core.models import Poll
+from core.presenter import outcome_marker, poll_marker
 from core.render import Card
 from core.text import clip
 
@@ -64,13 +66,34 @@ class DiscordPort:
     async def find_poll_message(self, poll: Poll) -> str | None:
         me = self.client.user
         channel = self._channel(poll.channel_id, poll.space_id)
+        marker = poll_marker(poll.id)
         async for message in channel.history(limit=HISTORY_SCAN):
             if me is not None and message.author.id != me.id:
                 continue
-            marker = f"counterpoint-poll:{poll.id}"
-            footers = (e.footer.text or "" for e in message.embeds)
-            if poll.id in embeds.message_poll_ids(message.components) or any(marker in f for f in footers):
+            if poll.id in embeds.message_poll_ids(message.components) or embeds.has_marker(message.embeds, marker):
                 return f"{poll.channel_id}:{message.id}"
+        return None
+
+    async def find_outcome_message(self, poll: Poll) -> str | None:
+        """An outcome already posted for `poll`: in the thread started from its message (which has the
+        message's id), else among the channel's recent messages (the reply fallback)."""
+        marker = outcome_marker(poll.id)
+        parts = split_ref(poll.message_ref)
+        places = ([str(parts[1])] if parts is not None else []) + [poll.channel_id]
+        for place in places:
+            try:
+                found = await self._find_marked(place, poll.space_id, marker)
+            except discord.NotFound:  # no thread was made from the poll message
+                continue
+            if found is not None:
+                return f"{place}:{found}"
+        return None
+
+    async def _find_marked(self, channel_id: str, guild_id: str, marker: str) -> int | None:
+        me = self.client.user
+        async for message in self._channel(channel_id, guild_id).history(limit=HISTORY_SCAN):
+            if (me is None or message.author.id == me.id) and embeds.has_marker(message.embeds, marker):
+                return message.id
         return None
 
     async def update_poll(self, poll: Poll, card: Card) -> None:
@@ -79,7 +102,7 @@ class DiscordPort:
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         """In a thread started from the poll message; a reply to it when a thread cannot be made."""
-        kwargs = embeds.card_message(card)
+        kwargs = embeds.card_message(card, with_marker=True)
         kwargs.pop("view")  # an outcome has nothing to press
         parts = split_ref(poll.message_ref)
         channel = self._channel(poll.channel_id, poll.space_id)

@@ -29,6 +29,11 @@ Behaviour worth knowing (all mirrors real Discord):
 - Ephemeral messages are stored (with flag 64) but never appear in channel history or GET by id.
 - INTERACTION_CREATE goes to the most recent identified session; message events go to all sessions
   with the matching intent (GUILD_MESSAGES / DIRECT_MESSAGES).
+- Channel permission overwrites (`add_channel(..., overwrites=[overwrite(...)])`) apply as on Discord:
+  @everyone, then the member's roles together, then the member; no VIEW_CHANNEL means no permissions.
+  They shape the interaction's `member.permissions` and what the bot may do in that channel.
+- Every message-bearing request (create, edit, interaction response, followup, webhook edit) records
+  the `allowed_mentions` it carried in `FakeDiscord.mention_settings` (None when it sent none).
 """
 
 from __future__ import annotations
@@ -734,7 +739,7 @@ class FakeDiscord:
     def __init__(
         self, *, token: str = "fake-bot-token", bot_name: str = "fake-bot", guild_name: str = "G1",
         privileged_intents: int = 0, response_deadline: float = 3.0,
-        bot_permissions: int = DEFAULT_BOT_PERMISSIONS, heartbeat_interval_ms: int = 41_250,
+        bot_permissions: int = DEFAULT_BOT_PERMISSIONS, heartbeat_interval_ms: int = 41_250, port: int = 0,
     ) -> None:
         self.token = token
         self.privileged_intents = privileged_intents
@@ -767,6 +772,8 @@ class FakeDiscord:
         self.resumes = 0
         self.heartbeats = 0
         self.invalid_requests = 0  # 401/403/429 answers; Discord bans an IP at 10,000 per 10 minutes
+        # (route, allowed_mentions or None) of every request that creates or edits a message.
+        self.mention_settings: list[tuple[str, Any]] = []
 
         self._messages_by_id: dict[str, StoredMessage] = {}
         self._attachments: dict[str, StoredAttachment] = {}
@@ -780,7 +787,7 @@ class FakeDiscord:
         self._injections: list[_Injection] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._port = port  # 0: any free port; a fixed one lets a test start the fake after the client
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -796,7 +803,7 @@ class FakeDiscord:
         self._routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
         self._port = self._runner.addresses[0][1]
 
@@ -860,15 +867,25 @@ class FakeDiscord:
         self.add_channel("general", guild=guild)
         return guild
 
-    def add_channel(self, name: str, *, guild: FakeGuild | None = None, type: int = 0) -> str:
+    def add_channel(
+        self, name: str, *, guild: FakeGuild | None = None, type: int = 0,
+        overwrites: Sequence[dict[str, Any]] = (),
+    ) -> str:
+        """A channel; `overwrites` as made by `overwrite()` (e.g. deny @everyone VIEW_CHANNEL)."""
         guild = guild or self.guild
         cid = new_snowflake()
         guild.channels[cid] = {
             "id": cid, "type": type, "guild_id": guild.id, "name": name, "position": len(guild.channels),
-            "permission_overwrites": [], "topic": None, "nsfw": False, "last_message_id": None,
-            "rate_limit_per_user": 0, "parent_id": None, "flags": 0,
+            "permission_overwrites": [dict(o) for o in overwrites], "topic": None, "nsfw": False,
+            "last_message_id": None, "rate_limit_per_user": 0, "parent_id": None, "flags": 0,
         }
         return cid
+
+    def add_role(self, name: str, permissions: int = 0, *, guild: FakeGuild | None = None) -> str:
+        guild = guild or self.guild
+        rid = new_snowflake()
+        guild.roles[rid] = _role_payload(rid, name, permissions, len(guild.roles))
+        return rid
 
     def add_member(
         self, user_id: str | int, name: str, permissions: int | None = None, *, roles: Sequence[str] = (),
@@ -900,6 +917,32 @@ class FakeDiscord:
         for rid in member.roles if member else []:
             perms |= int(guild.roles[rid]["permissions"])
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def permissions_in(self, user_id: str, channel_id: str, guild: FakeGuild | None = None) -> int:
+        """Permissions in one channel (a thread uses its parent's), overwrites applied as Discord does."""
+        guild = guild or self.guild
+        base = self.permissions_of(user_id, guild)
+        if base == ALL_PERMISSIONS and (user_id == guild.owner_id or base & ADMINISTRATOR):
+            return base
+        channel = guild.channels.get(channel_id)
+        if channel is None and channel_id in guild.threads:
+            channel = guild.channels.get(guild.threads[channel_id]["parent_id"])
+        if channel is None:
+            return base
+        member = guild.members.get(user_id)
+        roles = set(member.roles) if member else set()
+        by_id = {(int(o["type"]), str(o["id"])): o for o in channel.get("permission_overwrites") or []}
+        perms = base
+        if (everyone := by_id.get((0, guild.id))) is not None:
+            perms = (perms & ~int(everyone["deny"])) | int(everyone["allow"])
+        allow = deny = 0
+        for (kind, oid), o in by_id.items():
+            if kind == 0 and oid in roles:
+                allow, deny = allow | int(o["allow"]), deny | int(o["deny"])
+        perms = (perms & ~deny) | allow
+        if (own := by_id.get((1, user_id))) is not None:
+            perms = (perms & ~int(own["deny"])) | int(own["allow"])
+        return perms if perms & VIEW_CHANNEL else 0
 
     # ---- failure injection ----------------------------------------------------------------------
 
@@ -1009,7 +1052,7 @@ class FakeDiscord:
     async def autocomplete(
         self, name: str, focused: str, value: str = "", options: Mapping[str, Any] | None = None, *,
         user_id: str | int | None = None, guild: bool = True, subcommand: str | Sequence[str] | None = None,
-        locale: str = "en-US",
+        locale: str = "en-US", channel_id: str | None = None,
     ) -> InteractionRecord:
         """Type-4 interaction as the user types `value` into option `focused`."""
         cmd = self._find_command(name, guild)
@@ -1023,7 +1066,8 @@ class FakeDiscord:
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1, "options": wrap(built)}
         if cmd.get("guild_id"):
             data["guild_id"] = cmd["guild_id"]
-        payload = self._interaction_envelope(4, data, user_id=user_id, guild=guild, channel_id=None, locale=locale)
+        payload = self._interaction_envelope(4, data, user_id=user_id, guild=guild, channel_id=channel_id,
+                                             locale=locale)
         return await self.dispatch_interaction(payload)
 
     async def click(
@@ -1181,14 +1225,14 @@ class FakeDiscord:
             if found is None:
                 raise LookupError(f"no channel {cid}; use add_channel()")
             channel = dict(found[0])
-            perms = self.permissions_of(user.id, g) if permissions is None else permissions
+            perms = self.permissions_in(user.id, cid, g) if permissions is None else permissions
             channel["permissions"] = str(perms)
             member = self._member_payload(g, g.members[user.id])
             member["permissions"] = str(perms)
             payload.update(
                 guild_id=g.id, guild_locale="en-US", guild={"id": g.id, "locale": "en-US", "features": []},
                 channel_id=cid, channel=channel, member=member,
-                app_permissions=str(self.permissions_of(self.bot.id, g)),
+                app_permissions=str(self.permissions_in(self.bot.id, cid, g)),
                 authorizing_integration_owners={"0": g.id}, context=0,
             )
         else:
@@ -1359,6 +1403,9 @@ class FakeDiscord:
         self._notify()
         return response
 
+    def _record_mentions(self, route: str, body: Any) -> None:
+        self.mention_settings.append((route, body.get("allowed_mentions") if isinstance(body, dict) else None))
+
     def _take_injection(self, method: str, rel: str) -> _ApiError | None:
         for inj in self._injections:
             if inj.times > 0 and inj.method == method and inj.pattern.search(rel):
@@ -1493,10 +1540,10 @@ class FakeDiscord:
             raise _ApiError(404, 10008, "Unknown Message")
         return msg
 
-    def _require_permission(self, guild: FakeGuild | None, needed: int, route: str) -> None:
+    def _require_permission(self, guild: FakeGuild | None, needed: int, route: str, channel_id: str = "") -> None:
         if guild is None:
             return
-        have = self.permissions_of(self.bot.id, guild)
+        have = self.permissions_in(self.bot.id, channel_id, guild)
         if have & needed != needed:
             self._violate("missing_permissions", "", f"bot lacks permission bits {needed & ~have:#x}", route)
             raise _ApiError(403, 50013, "Missing Permissions")
@@ -1510,8 +1557,9 @@ class FakeDiscord:
         needed = VIEW_CHANNEL | (SEND_MESSAGES_IN_THREADS if channel["type"] in (10, 11, 12) else SEND_MESSAGES)
         if _ctx().uploads:
             needed |= ATTACH_FILES
-        self._require_permission(guild, needed, route)
+        self._require_permission(guild, needed, route, cid)
         body = _ctx().json or {}
+        self._record_mentions(route, body)
         errs = _FormErrors()
         _check_message(errs, body, allowed_flags=_SETTABLE_FLAGS)
         self._raise_form(errs, route)
@@ -1547,6 +1595,7 @@ class FakeDiscord:
         msg = self._require_message(request.match_info["cid"], request.match_info["mid"])
         if msg.author_id != self.bot.id:
             raise _ApiError(403, 50005, "Cannot edit a message authored by another user")
+        self._record_mentions(_ctx().route, _ctx().json or {})
         await self._edit_message(msg, _ctx().json or {}, _ctx().uploads, route=_ctx().route)
         return _json_response(msg.payload)
 
@@ -1554,7 +1603,7 @@ class FakeDiscord:
         msg = self._require_message(request.match_info["cid"], request.match_info["mid"])
         _, guild = self._require_channel(msg.channel_id)
         if msg.author_id != self.bot.id:
-            self._require_permission(guild, MANAGE_MESSAGES, _ctx().route)
+            self._require_permission(guild, MANAGE_MESSAGES, _ctx().route, msg.channel_id)
         await self._delete_message(msg)
         return web.Response(status=204)
 
@@ -1566,7 +1615,7 @@ class FakeDiscord:
         cid, route = request.match_info["cid"], _ctx().route
         channel, guild = self._require_channel(cid)
         msg = self._require_message(cid, request.match_info["mid"])
-        self._require_permission(guild, CREATE_PUBLIC_THREADS, route)
+        self._require_permission(guild, CREATE_PUBLIC_THREADS, route, cid)
         if msg.flags & FLAG_HAS_THREAD:
             raise _ApiError(400, 160004, "A thread has already been created for this message")
         # A thread started from a message shares the message's id.
@@ -1579,7 +1628,7 @@ class FakeDiscord:
         cid, route = request.match_info["cid"], _ctx().route
         channel, guild = self._require_channel(cid)
         body = _ctx().json or {}
-        self._require_permission(guild, CREATE_PUBLIC_THREADS, route)
+        self._require_permission(guild, CREATE_PUBLIC_THREADS, route, cid)
         thread = await self._create_thread(channel, guild, body, route, thread_id=new_snowflake(),
                                            ttype=int(body.get("type") or 12))
         return _json_response(thread, 201)
@@ -1683,6 +1732,8 @@ class FakeDiscord:
             errs.add((), "type", "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
             self._raise_form(errs, route)
         ctype, data = body.get("type"), body.get("data") or {}
+        if ctype in (4, 7):
+            self._record_mentions(route, data)
         target = self._messages_by_id.get(rec.message_id) if rec.message_id else None
         if ctype not in _CALLBACK_TYPES[rec.type] or (ctype in (6, 7) and target is None):
             errs.add(("type",), "invalid_callback_type", "INTERACTION_RESPONSE_TYPE_INVALID",
@@ -1738,6 +1789,7 @@ class FakeDiscord:
     async def _h_followup(self, request: web.Request) -> web.Response:
         rec, route = self._webhook_interaction(request), _ctx().route
         body = _ctx().json or {}
+        self._record_mentions(route, body)
         errs = _FormErrors()
         _check_message(errs, body, allowed_flags=_SETTABLE_FLAGS | FLAG_EPHEMERAL)
         self._raise_form(errs, route)
@@ -1765,6 +1817,7 @@ class FakeDiscord:
             await self._delete_message(msg)
             return web.Response(status=204)
         body = _ctx().json or {}
+        self._record_mentions(route, body)
         await self._edit_message(msg, body, _ctx().uploads, route=route)
         rec.edits.append(body)
         return _json_response(msg.payload)
@@ -2063,6 +2116,11 @@ class FakeDiscord:
         if d.get("nonce"):
             chunk["nonce"] = d["nonce"]
         await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+
+def overwrite(target_id: str, *, allow: int = 0, deny: int = 0, member: bool = False) -> dict[str, Any]:
+    """A channel permission overwrite for a role (the guild id is @everyone) or, with member=True, a member."""
+    return {"id": str(target_id), "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)}
 
 
 def _role_payload(
