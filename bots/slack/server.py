@@ -1,9 +1,12 @@
-"""Running the Slack adapter: HTTP mode (aiohttp, with a signature gate in front of Bolt) or Socket Mode.
+"""Running the Slack adapter: HTTP mode (aiohttp, with gates in front of Bolt) or Socket Mode.
 
-The gate exists because Bolt's own check lets slack_sdk raise ValueError on a malformed timestamp
-(non-numeric, empty, thousands of digits), which Bolt turns into a 500. Here every request that is
-unsigned, wrongly signed or stale is a 401 before anything parses it, and a signed body of the wrong
-shape is a 400; only then does Bolt see it (and verifies it again, which costs microseconds).
+The signature gate exists because Bolt's own check lets slack_sdk raise ValueError on a malformed
+timestamp (non-numeric, empty, thousands of digits), which Bolt turns into a 500. Here every request that
+is unsigned, wrongly signed or stale is a 401 before anything parses it; a signed body that is not a
+request this app handles, in a shape Bolt and the listeners can rely on, is a 400 (bots.slack.gate); a
+repeat of a request already handled is acknowledged without acting twice; only then does Bolt see it
+(and verifies the signature again, which costs microseconds). Slow clients are bounded by
+bots.slack.http_guard.
 """
 
 from __future__ import annotations
@@ -11,21 +14,31 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bots.logthrottle import install_log_throttle
 from bots.slack.app import SlackAdapter, build_slack_app, make_client, slack_error
+from bots.slack.gate import RecentRequests, Rejected, admit, request_identity
+from bots.slack.http_guard import (
+    ConnectionGuard,
+    HttpLimits,
+    fit_to_open_files,
+    guard_middleware,
+    raise_open_files_limit,
+    start_http,
+)
 from core.scheduler.port import PlatformPort
 from core.service import DebateService
 from core.settings import Settings, SettingsError
@@ -37,7 +50,10 @@ HEALTH_PATH = "/healthz"
 MAX_SKEW_SECONDS = 300  # Slack's own replay window
 MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658; longer is never a real timestamp
 MAX_BODY_BYTES = 1024 * 1024
-KNOWN_FORM_KEYS = ("payload", "command", "ssl_check")
+HTTP_LIMITS = HttpLimits()
+# Waits between auth.test attempts at start while the Web API is unreachable (about a minute in all).
+STARTUP_RETRY_DELAYS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+GUARD = web.AppKey("connection_guard", ConnectionGuard)
 
 
 def slack_mode(settings: Settings) -> str:
@@ -61,65 +77,77 @@ def signature_ok(
     return hmac.compare_digest(f"v0={digest}".encode(), signature.encode("utf-8", "replace"))
 
 
-def body_problem(body: bytes, content_type: str) -> str | None:
-    """Why a (signed) body is not something Slack sends, or None when it looks right."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "body is not UTF-8"
-    if content_type == "application/json":
-        return None if _json_object(text) else "body is not a JSON object with a type"
-    fields = parse_qs(text, keep_blank_values=True)
-    if "payload" in fields:
-        return None if _json_object(fields["payload"][0]) else "payload is not a JSON object with a type"
-    if any(key in fields for key in KNOWN_FORM_KEYS):
-        return None
-    return "body is neither a slash command, an interaction nor an event"
-
-
-def _json_object(text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(value, dict) and isinstance(value.get("type"), str)
-
-
-def build_web_app(bolt: AsyncApp, signing_secret: str, now: Callable[[], float] = time.time) -> web.Application:
-    """POST /slack/events (signature gate, then Bolt) and GET /healthz."""
+def build_web_app(
+    bolt: AsyncApp, signing_secret: str, now: Callable[[], float] = time.time, limits: HttpLimits | None = None,
+) -> web.Application:
+    """POST /slack/events (signature gate, shape gate, retry memory, then Bolt) and GET /healthz."""
+    limits = limits or HTTP_LIMITS
+    guard = ConnectionGuard(limits)
+    recent = RecentRequests()
 
     async def events(request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        try:
+            async with asyncio.timeout(limits.body_timeout):
+                body = await request.read()
+        except TimeoutError:
+            log.info("closed a request whose body did not arrive within %ss", limits.body_timeout)
+            response = web.json_response({"error": "request body too slow"}, status=408)
+            response.force_close()
+            return response
         if not signature_ok(request.headers, body, signing_secret, now):
             return web.json_response({"error": "invalid signature"}, status=401)
-        problem = body_problem(body, request.content_type)
-        if problem is not None:
-            log.info("rejected a signed request: %s", problem)
-            return web.json_response({"error": problem}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body.decode("utf-8"), query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]  # Bolt reads any str mapping
-        )
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        try:
+            raw = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _rejected(Rejected(400, "body is not UTF-8"))
+        admitted = admit(raw, request.headers, request.query_string)
+        if isinstance(admitted, Rejected):
+            return _rejected(admitted)
+        identity = request_identity(admitted, raw)
+        if identity is None:
+            return await to_aiohttp_response(await bolt.async_dispatch(admitted))
+        if identity in recent:
+            # Slack retries what it thinks went unanswered; it was answered (or is being answered).
+            log.info("acknowledged a repeat of a request already handled (retry %s)",
+                     request.headers.get("X-Slack-Retry-Num", "none")[:8])
+            return web.Response(status=200)
+        recent.add(identity)  # before dispatching: a retry racing the first attempt must not act either
+        try:
+            response = await bolt.async_dispatch(admitted)
+        except BaseException:
+            recent.discard(identity)
+            raise
+        if response.status >= 500:
+            recent.discard(identity)  # not acknowledged, so Slack's retry should act
+        return await to_aiohttp_response(response)
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[guard_middleware(guard)])
+    app[GUARD] = guard
     app.router.add_post(EVENTS_PATH, events)
     app.router.add_get(HEALTH_PATH, health)
     return app
 
 
-async def serve_http(adapter: SlackAdapter, signing_secret: str, port: int, host: str = "0.0.0.0") -> None:
-    runner = web.AppRunner(build_web_app(adapter.app, signing_secret), handle_signals=False)
-    await runner.setup()
+def _rejected(rejected: Rejected) -> web.StreamResponse:
+    log.info("rejected a signed request (%s): %s", rejected.status, rejected.reason)
+    return web.json_response({"error": rejected.reason}, status=rejected.status)
+
+
+async def serve_http(
+    adapter: SlackAdapter, signing_secret: str, port: int, host: str = "0.0.0.0", limits: HttpLimits | None = None
+) -> None:
+    install_log_throttle()
+    limits = fit_to_open_files(limits or HTTP_LIMITS, raise_open_files_limit())
+    app = build_web_app(adapter.app, signing_secret, limits=limits)
+    server = await start_http(app, app[GUARD], host, port)
     try:
-        await web.TCPSite(runner, host, port).start()
-        log.info("Slack HTTP mode: listening on %s:%s%s", host, port, EVENTS_PATH)
+        log.info("Slack HTTP mode: listening on %s:%s%s", host, server.port, EVENTS_PATH)
         await asyncio.Event().wait()
     finally:
-        await runner.cleanup()
+        await server.close()
 
 
 async def serve_socket(adapter: SlackAdapter, app_token: str) -> None:
@@ -132,13 +160,45 @@ async def serve_socket(adapter: SlackAdapter, app_token: str) -> None:
         await handler.close_async()
 
 
-async def check_token(adapter: SlackAdapter) -> None:
-    """Fail at start-up with one clear line rather than on the first command."""
-    try:
-        identity = await adapter.client.auth_test()
-    except SlackApiError as exc:
-        raise SettingsError(f"SLACK_BOT_TOKEN: Slack refused it ({slack_error(exc)})") from None
+async def check_token(adapter: SlackAdapter, delays: tuple[float, ...] | None = None) -> AsyncSlackResponse:
+    """Who the token signs in as: one clear line at start-up if Slack refuses it.
+
+    A Web API that cannot be reached is retried (STARTUP_RETRY_DELAYS) rather than fatal: a restart
+    during a network blip must not leave the bot down.
+    """
+    waits = list(STARTUP_RETRY_DELAYS if delays is None else delays)
+    while True:
+        try:
+            identity = await adapter.client.auth_test()
+            break
+        except SlackApiError as exc:
+            raise SettingsError(f"SLACK_BOT_TOKEN: Slack refused it ({slack_error(exc)})") from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            if not waits:
+                raise SettingsError(f"Slack Web API unreachable at start-up ({slack_error(exc)})") from None
+            wait = waits.pop(0)
+            log.warning("Slack Web API unreachable (%s); trying again in %ss", slack_error(exc), wait)
+            await asyncio.sleep(wait)
     log.info("Slack: signed in as %s in %s", identity.get("user"), identity.get("team"))
+    return identity
+
+
+def prime_authorization(bolt: AsyncApp, identity: AsyncSlackResponse) -> bool:
+    """Hand Bolt the auth.test answer we already have.
+
+    Bolt's single-workspace authorization calls auth.test lazily, on the first request it sees, and a
+    Web API that is briefly unreachable then makes that request a 500 (a connection error is not the
+    SlackApiError it catches). With the answer cached it never calls. False when this Bolt version has
+    no such middleware (then the lazy call is back, and the start-up test says so).
+    """
+    primed = False
+    for middleware in getattr(bolt, "_async_middleware_list", []):
+        if isinstance(middleware, AsyncSingleTeamAuthorization):
+            middleware.auth_test_result = identity
+            primed = True
+    if not primed:
+        log.warning("could not pre-load Bolt's authorization; it will call auth.test on the first request")
+    return primed
 
 
 async def run_slack(
@@ -156,7 +216,7 @@ async def run_slack(
         raise SettingsError("SLACK_BOT_TOKEN: required for the Slack adapter")
     mode = slack_mode(settings)
     adapter = build_slack_app(service, settings, make_client(settings), **adapter_options)
-    await check_token(adapter)
+    prime_authorization(adapter.app, await check_token(adapter))
     if ports is not None:
         ports[adapter.platform] = adapter
     try:
