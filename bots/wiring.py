@@ -14,15 +14,18 @@ from core.settings import Settings
 from core.store.sqlite import SqliteStore
 
 
-def make_store(settings: Settings) -> SqliteStore:
-    return SqliteStore(settings.sqlite_path, synchronous=settings.sqlite_synchronous)
+def make_store(settings: Settings, exclusive: bool = False) -> SqliteStore:
+    """exclusive=True for long-running processes (run, console): a second one on the same file is refused."""
+    return SqliteStore(settings.sqlite_path, synchronous=settings.sqlite_synchronous, exclusive=exclusive)
 
 
 @asynccontextmanager
-async def open_service(settings: Settings, command: str = "/debate") -> AsyncIterator[DebateService]:
+async def open_service(
+    settings: Settings, command: str = "/debate", exclusive: bool = False
+) -> AsyncIterator[DebateService]:
     """An open store and a ready service; the store is closed (queued writes finished) on exit."""
     content = load_pack(settings.content_pack)
-    store = make_store(settings)
+    store = make_store(settings, exclusive=exclusive)
     await store.open()
     try:
         # A secret kept in the database is generated once and reused, so members keep their votes

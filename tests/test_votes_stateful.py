@@ -28,8 +28,9 @@ class VoteMachine(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp(prefix="cp-stateful-"))
         self.store = SqliteStore(self.dir / "votes.db")
         self.run(self.store.open())
-        self.polls = [self.run(self.store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
-                      for _ in range(POLLS)]
+        # One open poll per channel: each poll gets its own channel.
+        self.polls = [self.run(self.store.create_poll("S1", f"C{i}", "p", T0, T0 + timedelta(days=1))).id
+                      for i in range(POLLS)]
         self.current: dict[tuple[int, str], str | None] = {}
         self.first: dict[tuple[int, str], str] = {}
         self.history: dict[tuple[int, str], list[tuple[str, str | None]]] = {}

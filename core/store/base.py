@@ -10,11 +10,16 @@ from core.models import ChannelSettings, Claim, Poll, Schedule, Tally, VoteOutco
 
 
 class StoreError(Exception):
-    """A storage failure the caller can report; the operation it belongs to was not applied."""
+    """A storage failure the caller can report; the operation it belongs to was not applied.
+
+    Every failure of a store method surfaces as this (or a subclass): driver errors, a database
+    locked by another process for longer than the store waits, a full disk, a store not open.
+    The message is one readable line; the driver's exception is chained as __cause__.
+    """
 
 
 class PollAlreadyOpen(StoreError):
-    """create_poll refused: the channel already has an open poll (one open poll per channel)."""
+    """create_poll refused: the channel already has a not-closed poll (`poll`; one open poll per channel)."""
 
     def __init__(self, poll: Poll) -> None:
         super().__init__(f"poll #{poll.id} is already open in this channel")
@@ -29,8 +34,17 @@ class HistoryEntry:
 
 
 class Store(Protocol):
+    """Concurrency guarantees every backend gives:
+
+    - A write returns only after the commit that holds it; a write that raised was not applied.
+    - At most one not-closed poll per (space_id, channel_id), enforced by the database itself, so
+      concurrent create_poll calls (in one process or several) yield exactly one poll.
+    - Abandoned polls (their post was refused) are closed, hold no votes, and appear in no listing;
+      only get_poll still returns them (with `abandoned=True`).
+    """
+
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect and apply pending migrations; StoreError (one line) if the database is unusable."""
 
     async def close(self) -> None:
         """Finish queued writes, then disconnect."""
@@ -52,7 +66,15 @@ class Store(Protocol):
         opened_at: datetime,
         closes_at: datetime | None,
         platform: str = "",
-    ) -> Poll: ...
+        min_votes: int | None = None,
+        results_live: bool | None = None,
+    ) -> Poll:
+        """Open a poll. In one transaction: close the channel's polls whose closing time has come by
+        `opened_at`, then insert; PollAlreadyOpen (carrying the open poll) if one is still open."""
+
+    async def abandon_poll(self, poll_id: int, at: datetime) -> None:
+        """The platform refused the poll's post: close it (if open), mark it abandoned and delete its
+        votes, history and tallies. It is then listed nowhere and its prompt counts as unused."""
 
     async def get_poll(self, poll_id: int) -> Poll | None: ...
 

@@ -4,7 +4,9 @@ aiosqlite runs one thread per connection: coroutines that shared a connection wo
 each other's transactions. Here every write is queued; the writer takes whatever is waiting (up to
 `batch_max`), runs it in one BEGIN IMMEDIATE ... COMMIT, and only then resolves each caller's future,
 so an acknowledged write is a committed write. One failing operation is rolled back to its own
-savepoint and fails alone.
+savepoint and fails alone. A failure of the transaction itself (a write lock another process will not
+release, a full disk, an error after which SQLite rolled the whole transaction back) fails every write
+of the batch with StoreError: none of them was applied.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+
+from core.store.base import StoreError
+from core.store.sqlite_errors import begin_immediate, is_driver_error, store_error
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,15 @@ class _Job:
     op: Operation | None = None
     bulk: BulkOperation | None = None
     item: Any = None
+    wipe: bool = False  # after the commit, truncate the WAL so erased rows leave no old page copies
+
+
+class _TransactionLost(Exception):
+    """SQLite rolled the whole transaction back on an error: no savepoint of the batch survives."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass
@@ -39,9 +53,11 @@ class WriterStats:
 
 
 class GroupCommitWriter:
-    def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200) -> None:
+    def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200, lock_timeout: float = 10.0) -> None:
         self._conn = conn
         self._batch_max = batch_max
+        self._lock_timeout = lock_timeout
+        self._wipe_pending = False
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -61,11 +77,15 @@ class GroupCommitWriter:
         while not self._queue.empty():  # nothing can be queued after the marker, but be certain
             job = self._queue.get_nowait()
             if job is not None and not job.future.done():
-                job.future.set_exception(RuntimeError("the store closed before this write ran"))
+                job.future.set_exception(StoreError("the store closed before this write ran; it was not applied"))
 
-    async def run(self, op: Operation) -> Any:
-        """Run `op(conn)` inside the next transaction; returns its result after the commit."""
-        return await self._submit(_Job(asyncio.get_running_loop().create_future(), op=op))
+    async def run(self, op: Operation, wipe: bool = False) -> Any:
+        """Run `op(conn)` inside the next transaction; returns its result after the commit.
+
+        wipe=True (erasures): once committed, checkpoint and truncate the WAL before returning, so the
+        deleted rows survive in no old page image (secure_delete zeroes them in the database file).
+        """
+        return await self._submit(_Job(asyncio.get_running_loop().create_future(), op=op, wipe=wipe))
 
     async def run_bulk(self, bulk: BulkOperation, item: Any) -> Any:
         """Queue `item`; consecutive items for the same `bulk` are applied by one call."""
@@ -73,7 +93,7 @@ class GroupCommitWriter:
 
     async def _submit(self, job: _Job) -> Any:
         if self._closing or self._task is None or self._task.done():
-            raise RuntimeError("the store is closing or not open; the write was not applied")
+            raise StoreError("the store is closing or not open; the write was not applied")
         await self._queue.put(job)
         return await job.future
 
@@ -95,32 +115,49 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[_Job]) -> None:
         results: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await begin_immediate(self._conn, self._lock_timeout)
             for group in _groups(batch):
                 results.extend(await self._apply(group))
             await self._conn.execute("COMMIT")
         except BaseException as exc:  # the whole batch is lost: every caller must hear it
-            log.exception("write batch of %d failed", len(batch))
-            try:
-                await self._conn.execute("ROLLBACK")
-            except Exception:
-                pass
+            cause = exc.cause if isinstance(exc, _TransactionLost) else exc
+            error = store_error(cause, f"a write batch of {len(batch)}")
+            log.error("%s", error)
+            if self._conn.in_transaction:
+                try:
+                    await self._conn.execute("ROLLBACK")
+                except Exception:
+                    log.warning("rollback after a failed batch failed too", exc_info=True)
             for job in batch:
                 if not job.future.done():
-                    job.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                    job.future.set_exception(error)
             if not isinstance(exc, Exception):
                 raise
             return
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        if self._wipe_pending or any(job.wipe for job, _, error in results if error is None):
+            await self._truncate_wal()
         for job, value, error in results:
             if job.future.done():
                 continue
             if error is not None:
-                job.future.set_exception(error)
+                job.future.set_exception(store_error(error, "a write") if is_driver_error(error) else error)
             else:
                 job.future.set_result(value)
+
+    async def _truncate_wal(self) -> None:
+        # Runs outside any transaction, after the erasure committed. If a reader still holds an old
+        # snapshot the checkpoint cannot finish; it is tried again after the next batch.
+        try:
+            cur = await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            row = await cur.fetchone()
+            await cur.close()
+            self._wipe_pending = bool(row and row[0])
+        except Exception as exc:
+            self._wipe_pending = True
+            log.warning("WAL checkpoint after an erasure failed (%s); will retry after the next write", exc)
 
     async def _apply(self, group: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
         head = group[0]
@@ -128,6 +165,8 @@ class GroupCommitWriter:
             try:
                 values = await self._in_savepoint(lambda conn: head.bulk(conn, [j.item for j in group]))
                 return [(job, value, None) for job, value in zip(group, values, strict=True)]
+            except _TransactionLost:
+                raise
             except Exception as exc:
                 if len(group) == 1:
                     return [(head, None, exc)]
@@ -135,6 +174,8 @@ class GroupCommitWriter:
             return [r for job in group for r in await self._apply([job])]
         try:
             return [(head, await self._in_savepoint(head.op), None)]  # type: ignore[arg-type]
+        except _TransactionLost:
+            raise
         except Exception as exc:
             return [(head, None, exc)]
 
@@ -142,9 +183,16 @@ class GroupCommitWriter:
         await self._conn.execute("SAVEPOINT op")
         try:
             value = await op(self._conn)
-        except BaseException:
-            await self._conn.execute("ROLLBACK TO op")
-            await self._conn.execute("RELEASE op")
+        except BaseException as exc:
+            if not self._conn.in_transaction:
+                # SQLite already rolled back the whole transaction (SQLITE_FULL, IOERR, ...): going on
+                # would run the rest of the batch in autocommit, committing writes we then report failed.
+                raise _TransactionLost(exc) from exc
+            try:
+                await self._conn.execute("ROLLBACK TO op")
+                await self._conn.execute("RELEASE op")
+            except Exception as undo:
+                raise _TransactionLost(undo) from exc
             raise
         await self._conn.execute("RELEASE op")
         return value

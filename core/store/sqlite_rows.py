@@ -8,7 +8,10 @@ import aiosqlite
 
 from core.models import Poll
 
-POLL_COLUMNS = "id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at, message_ref, platform"
+POLL_COLUMNS = (
+    "id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at, message_ref, platform, "
+    "min_votes, results_live, abandoned_at"
+)
 
 
 def ts(value: datetime) -> str:
@@ -32,6 +35,9 @@ def poll_from_row(row: aiosqlite.Row | tuple) -> Poll:
         closed_at=dt(row[6]),
         message_ref=row[7],
         platform=row[8],
+        min_votes=row[9],
+        results_live=None if row[10] is None else bool(row[10]),
+        abandoned=row[11] is not None,
     )
 
 
@@ -43,11 +49,16 @@ async def insert_poll(
     opened_at: datetime,
     closes_at: datetime | None,
     platform: str,
+    min_votes: int | None = None,
+    results_live: bool | None = None,
 ) -> int:
+    """Insert a poll; sqlite3.IntegrityError if the channel already has a not-closed poll."""
     cur = await conn.execute(
-        "INSERT INTO polls (space_id, channel_id, prompt_id, opened_at, closes_at, platform) VALUES (?, ?, ?, ?, ?, ?)",
-        (space_id, channel_id, prompt_id, ts(opened_at), ts(closes_at) if closes_at else None, platform),
+        "INSERT INTO polls (space_id, channel_id, prompt_id, opened_at, closes_at, platform, min_votes, results_live) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            space_id, channel_id, prompt_id, ts(opened_at), ts(closes_at) if closes_at else None, platform,
+            min_votes, None if results_live is None else int(results_live),
+        ),
     )
     return int(cur.lastrowid)  # type: ignore[arg-type]
-
-

@@ -66,7 +66,7 @@ async def test_polls_are_scoped_to_space_and_channel(backend: Store) -> None:
 
 async def test_polls_due_to_close(backend: Store) -> None:
     short = await new_poll(backend, hours=1)
-    await new_poll(backend, hours=48)
+    await new_poll(backend, "C2", hours=48)
     due = await backend.polls_due_to_close(T0 + timedelta(hours=2))
     assert [p.id for p in due] == [short]
 
@@ -105,7 +105,7 @@ async def test_closed_and_unknown_polls_refuse_votes(backend: Store) -> None:
     poll = await new_poll(backend, hours=1)
     late = await backend.record_vote(poll, "v1", "1", T0 + timedelta(hours=1))
     assert late.kind is VoteKind.POLL_CLOSED
-    other = await new_poll(backend)
+    other = await new_poll(backend, "C2")
     await backend.close_poll(other, T0)
     assert (await backend.record_vote(other, "v1", "1", T0)).kind is VoteKind.POLL_CLOSED
     assert (await backend.record_vote(424242, "v1", "1", T0)).kind is VoteKind.UNKNOWN_POLL
@@ -180,7 +180,7 @@ async def test_stance_and_forget_member(backend: Store) -> None:
 
 async def test_retention_purges_rows_but_keeps_tallies(backend: Store) -> None:
     old = await new_poll(backend)
-    recent = await new_poll(backend)
+    recent = await new_poll(backend, "C2")
     for poll in (old, recent):
         await backend.record_vote(poll, "a", "1", T0)
         await backend.record_vote(poll, "b", "2", T0)
@@ -203,7 +203,7 @@ async def test_channel_settings(backend: Store) -> None:
 
 async def test_polls_with_tallies_for_export(backend: Store) -> None:
     p1 = await new_poll(backend)
-    p2 = await new_poll(backend)
+    p2 = await new_poll(backend, "C2")
     await backend.record_vote(p1, "a", "1", T0)
     rows = await backend.polls_with_tallies("S1")
     assert [(p.id, t.total) for p, t in rows] == [(p1, 1), (p2, 0)]
