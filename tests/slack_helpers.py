@@ -165,7 +165,8 @@ class Harness:
         return status
 
     def poll_message(self, channel: str = CHANNEL) -> JSON:
-        [message] = [m for m in self.slack.messages[channel] if m.get("metadata")]
+        [message] = [m for m in self.slack.messages[channel]
+                     if (m.get("metadata") or {}).get("event_type") == "counterpoint_poll"]
         return message
 
 
