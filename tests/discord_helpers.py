@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from bots.discord.client import CounterpointClient
+from core.models import ContentPack
 from core.scheduler.commands import ScheduleCommands
 from core.service import DebateService
 from tests.fakes.discord_fake import FakeDiscord, InteractionRecord, StoredMessage
@@ -78,3 +80,44 @@ def polls_in(fake: FakeDiscord, channel_id: str | None = None) -> list[StoredMes
     """Channel messages that carry a poll (an embed with vote buttons or a poll footer)."""
     return [m for m in fake.channel_messages(channel_id) if m.embeds and "Poll #" in text_of(m)
             and not (m.embeds[0].get("title") or "").startswith("Results:")]
+
+
+def poll_id_of(fake: FakeDiscord, message_id: str) -> int:
+    """The poll a posted poll message belongs to, from its vote buttons."""
+    from bots.discord import embeds
+
+    poll_ids = {embeds.poll_id_of(c) for c in fake.message(message_id).custom_ids()} - {None}
+    assert len(poll_ids) == 1, poll_ids
+    return int(poll_ids.pop())
+
+
+def seen_by(fake: FakeDiscord, rec: InteractionRecord) -> str:
+    """Everything one interaction showed its member: the answer and every followup."""
+    shown = [rec.original] if rec.original is not None else []
+    shown += [m for m in rec.followups if m not in shown]
+    return "\n".join(text_of(m) for m in shown)
+
+
+@contextmanager
+def write_locked(path: str) -> Iterator[None]:
+    """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) until the block ends."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
+@asynccontextmanager
+async def impatient_service(pack: ContentPack, path: str, clock: Any) -> AsyncIterator[DebateService]:
+    """A service whose store gives up on a held write lock after a fraction of a second."""
+    from core.store.sqlite import SqliteStore
+
+    store = SqliteStore(path, busy_timeout=0.1, lock_timeout=0.3)
+    await store.open()
+    try:
+        yield DebateService(pack, store, "test-secret-0123456789", clock=clock)
+    finally:
+        await store.close()
