@@ -8,9 +8,10 @@ import hmac
 import itertools
 import json
 import socket
+import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -96,6 +97,18 @@ def long_pack(pack: ContentPack) -> ContentPack:
     sections = tuple(dataclasses.replace(s, title="T" * 300, context="c " * 2000, summary="s " * 4000,
                                          key_points=("k " * 1500,) * 3) for s in pack.sections)
     return dataclasses.replace(pack, prompts=(long_prompt, *pack.prompts[1:]), sections=sections)
+
+
+@contextmanager
+def write_lock_held(path: str) -> Iterator[None]:
+    """Another connection (another process, as far as SQLite knows) holding the database's write lock."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 def free_port() -> int:
