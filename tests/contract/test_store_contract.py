@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.models import ChannelSettings, VoteKind
-from core.store.base import Store
+from core.store.base import PollAlreadyOpen, Store, StoreError
 from tests.contract.backends import BACKENDS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -208,3 +209,91 @@ async def test_polls_with_tallies_for_export(backend: Store) -> None:
     rows = await backend.polls_with_tallies("S1")
     assert [(p.id, t.total) for p, t in rows] == [(p1, 1), (p2, 0)]
     assert await backend.polls_with_tallies("nope") == []
+
+
+# -- one open poll per channel, abandoned polls, errors ------------------------------------------
+
+
+async def test_second_open_poll_in_a_channel_is_refused_with_the_open_one(backend: Store) -> None:
+    first = await backend.create_poll("S1", "C1", "first-instinct", T0, T0 + timedelta(hours=24), "slack",
+                                      min_votes=5, results_live=False)
+    assert (first.min_votes, first.results_live, first.abandoned, first.platform) == (5, False, False, "slack")
+    with pytest.raises(PollAlreadyOpen) as refused:
+        await backend.create_poll("S1", "C1", "other", T0 + timedelta(hours=1), T0 + timedelta(hours=25))
+    assert isinstance(refused.value, StoreError)
+    assert refused.value.poll == first
+    assert [p.id for p in await backend.recent_polls("S1", "C1")] == [first.id]
+    # other channels and spaces are independent; a closed poll frees the channel
+    assert (await backend.create_poll("S1", "C2", "p", T0, None)).closed_at is None
+    assert (await backend.create_poll("S2", "C1", "p", T0, None)).closed_at is None
+    await backend.close_poll(first.id, T0 + timedelta(hours=2))
+    again = await backend.create_poll("S1", "C1", "other", T0 + timedelta(hours=3), None)
+    assert again.min_votes is None and again.results_live is None
+    assert await backend.get_poll(first.id) == replace(first, closed_at=T0 + timedelta(hours=2))
+
+
+async def test_create_poll_closes_the_channels_expired_poll_at_its_closing_time(backend: Store) -> None:
+    expired = await new_poll(backend, hours=1)
+    fresh = await backend.create_poll("S1", "C1", "next", T0 + timedelta(hours=1), T0 + timedelta(hours=25))
+    old = await backend.get_poll(expired)
+    assert old is not None and old.closed_at == T0 + timedelta(hours=1)
+    assert [p.id for p in await backend.open_polls("S1", "C1")] == [fresh.id]
+
+
+async def test_concurrent_create_poll_in_one_channel_yields_one_poll(backend: Store) -> None:
+    results = await asyncio.gather(
+        *(backend.create_poll("S1", "C1", f"p{i}", T0, T0 + timedelta(hours=24)) for i in range(20)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, PollAlreadyOpen)]
+    assert len(created) == 1 and len(refused) == 19, results
+    assert all(r.poll.id == created[0].id for r in refused)
+    assert [p.id for p in await backend.recent_polls("S1", "C1")] == [created[0].id]
+
+
+async def test_abandoned_poll_appears_nowhere_and_frees_its_prompt(backend: Store) -> None:
+    kept = await backend.create_poll("S1", "C2", "kept-prompt", T0, T0 + timedelta(hours=1))
+    poll = await backend.create_poll("S1", "C1", "refused-prompt", T0, T0 + timedelta(hours=1))
+    await backend.record_vote(poll.id, "v1", "1", T0)
+    await backend.record_vote(poll.id, "v1", "2", T0)
+    await backend.abandon_poll(poll.id, T0 + timedelta(minutes=1))
+    await backend.abandon_poll(poll.id, T0 + timedelta(minutes=5))  # idempotent: the first time stands
+
+    got = await backend.get_poll(poll.id)
+    assert got is not None and got.abandoned and got.closed_at == T0 + timedelta(minutes=1)
+    assert await backend.open_polls("S1", "C1") == [] and [p.id for p in await backend.open_polls("S1")] == [kept.id]
+    assert await backend.recent_polls("S1", "C1") == []
+    assert [p.id for p in await backend.recent_polls("S1")] == [kept.id]
+    assert await backend.used_prompt_ids("S1", "C1") == []
+    assert [p.id for p, _ in await backend.polls_with_tallies("S1")] == [kept.id]
+    assert await backend.stance("S1", "v1") == []
+    assert [p.id for p in await backend.polls_due_to_close(T0 + timedelta(days=1))] == [kept.id]
+    assert (await backend.tally(poll.id)).total == 0
+    assert await backend.history(poll.id, "v1") == [] and await backend.current_vote(poll.id, "v1") is None
+    assert (await backend.record_vote(poll.id, "v2", "1", T0)).kind is VoteKind.POLL_CLOSED
+    assert (await backend.retract_vote(poll.id, "v1", T0)).kind is VoteKind.POLL_CLOSED
+    # the channel is free for the next post
+    assert (await backend.create_poll("S1", "C1", "refused-prompt", T0, None)).id != poll.id
+
+
+async def test_abandoning_a_closed_poll_still_hides_it(backend: Store) -> None:
+    poll = await new_poll(backend)
+    await backend.close_poll(poll, T0 + timedelta(hours=1))
+    await backend.abandon_poll(poll, T0 + timedelta(hours=2))
+    got = await backend.get_poll(poll)
+    assert got is not None and got.abandoned and got.closed_at == T0 + timedelta(hours=1)
+    assert await backend.recent_polls("S1") == []
+    await backend.abandon_poll(424242, T0)  # unknown poll: nothing to do
+
+
+async def test_a_closed_store_raises_store_error(backend: Store) -> None:
+    poll = await new_poll(backend)
+    await backend.close()
+    with pytest.raises(StoreError):
+        await backend.record_vote(poll, "v1", "1", T0)
+    with pytest.raises(StoreError):
+        await backend.get_poll(poll)
+    with pytest.raises(StoreError):
+        await backend.create_poll("S1", "C9", "p", T0, None)
+    await backend.close()  # closing twice is harmless
