@@ -266,3 +266,32 @@ async def test_response_url_sink_checks_blocks(slack: FakeSlack) -> None:
     assert [(r.tag, r.accepted) for r in slack.responses] == [("t1", True), ("t2", False)]
     assert slack.violations[0].source == "response_url:t2"
     await slack.wait_for(lambda: len(slack.responses) == 2, timeout=1)
+
+
+async def test_channel_membership_methods_and_thread_pages(slack: FakeSlack, client: AsyncWebClient) -> None:
+    slack.set_user("U1")
+    slack.set_user("U2")
+    slack.set_channel("C1", members=["U1", "U2"])
+    slack.set_channel("G1", private=True, members=["U1"])
+    slack.set_channel("G2", private=True, members=["U1"], bot_member=False)  # the bot is not in it
+    slack.set_channel("C2", members=["U1"], bot_member=False)
+    mine = await client.users_conversations(user="U1", types="public_channel,private_channel")
+    assert sorted(c["id"] for c in mine["channels"]) == ["C1", "C2", "G1"]
+    public = await client.users_conversations(user="U1", types="public_channel", limit=1)
+    assert [c["id"] for c in public["channels"]] == ["C1"] and public["response_metadata"]["next_cursor"]
+    assert (await client.conversations_members(channel="C1"))["members"] == ["U1", "U2", "UBOT"]
+    with pytest.raises(SlackApiError) as hidden:
+        await client.conversations_members(channel="G2")
+    assert hidden.value.response["error"] == "channel_not_found"
+    with pytest.raises(SlackApiError) as outside:
+        await client.chat_postMessage(channel="C2", text="hello")
+    assert outside.value.response["error"] == "not_in_channel"
+
+    parent = await client.chat_postMessage(channel="C1", text="parent")
+    for n in range(3):
+        await client.chat_postMessage(channel="C1", text=f"reply {n}", thread_ts=parent["ts"])
+    first = await client.conversations_replies(channel="C1", ts=parent["ts"], limit=2)
+    assert [m["text"] for m in first["messages"]] == ["parent", "reply 0"] and first["has_more"]
+    rest = await client.conversations_replies(channel="C1", ts=parent["ts"], limit=2,
+                                              cursor=first["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == ["reply 1", "reply 2"] and not rest["has_more"]

@@ -398,6 +398,7 @@ def test_block_renderer_keeps_every_limit_for_extreme_cards() -> None:
     reply = blocks.reply_blocks(Reply(text="e" * 5000, card=card, error=True))
     assert check_blocks(reply) == [] and reply[0]["text"]["text"].startswith(":warning:")
     assert check_view(blocks.home_view(card, card, "C1", card)) == []
+    assert check_view(blocks.home_view(card, card, "C1", card, notices=("<!channel> " + "n" * 5000,) * 20)) == []
     assert blocks.fit_mrkdwn("<" * 10, 9) == "&lt;&lt;…"  # never cuts an entity in half
     assert len(blocks.reply_fallback(Reply(text="x" * 50_000))) <= blocks.FALLBACK_MAX
 
@@ -495,6 +496,7 @@ async def test_http_mode_serves_health_and_events(slack: FakeSlack, service: Deb
 def test_manifest_declares_what_the_adapter_uses() -> None:
     text = (Path(__file__).parents[1] / "bots" / "slack" / "manifest.yaml").read_text(encoding="utf-8")
     for needed in ("command: /debate", "- commands", "- chat:write", "- users:read", "- im:write",
-                   "- files:write", "- app_home_opened", "home_tab_enabled: true", "socket_mode_enabled: true",
+                   "- files:write", "- channels:read", "- groups:read", "- channels:history", "- groups:history",
+                   "- app_home_opened", "home_tab_enabled: true", "socket_mode_enabled: true",
                    "interactivity:"):
         assert needed in text, needed

@@ -824,7 +824,7 @@ class FakeSlack:
             raise _ApiError("thread_not_found")
         with_metadata = _truthy(p.get("include_all_metadata"))
         replies = [m for m in self.messages[channel] if m.get("thread_ts") == ts and m is not parent]
-        thread = [parent, *replies]  # Slack repeats the parent first on every page
+        thread = [parent, *replies]  # the parent first, then its replies oldest first
         start, limit = _page(p, default_limit=1000)
         page = thread[start:start + limit]
         more = start + limit < len(thread)
