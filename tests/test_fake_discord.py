@@ -327,3 +327,29 @@ async def test_dropped_gateway_connection_resumes(fake: FakeDiscord) -> None:
 
     assert len(fake.identify_payloads) == 1
     assert fake.violations == []
+
+
+async def test_channel_overwrites_resolve_like_discord() -> None:
+    from tests.fakes.discord_fake import SEND_MESSAGES, VIEW_CHANNEL, overwrite
+
+    async with FakeDiscord() as fake:
+        mods = fake.add_role("mods")
+        muted = fake.add_role("muted")
+        fake.add_member("1001", "plain", permissions=0)
+        fake.add_member("1002", "mod", permissions=0, roles=[mods])
+        fake.add_member("1003", "mod-muted", permissions=0, roles=[mods, muted])
+        fake.add_member("1004", "guest", permissions=0)
+        channel = fake.add_channel("private", overwrites=[
+            overwrite(fake.guild_id, deny=VIEW_CHANNEL), overwrite(mods, allow=VIEW_CHANNEL | SEND_MESSAGES),
+            overwrite(muted, deny=SEND_MESSAGES), overwrite("1004", allow=VIEW_CHANNEL, member=True)])
+        assert fake.permissions_in("1001", channel) == 0  # no View Channel: nothing at all
+        assert fake.permissions_in("1002", channel) & (VIEW_CHANNEL | SEND_MESSAGES) == VIEW_CHANNEL | SEND_MESSAGES
+        # Role overwrites combine: an allow from one role beats a deny from another.
+        assert fake.permissions_in("1003", channel) & SEND_MESSAGES
+        assert fake.permissions_in("1004", channel) & VIEW_CHANNEL  # a member overwrite comes last
+        assert fake.permissions_in(fake.owner.id, channel) & VIEW_CHANNEL
+        assert fake.permissions_in("1001", fake.channel_id) & VIEW_CHANNEL
+        # The interaction carries the member's permissions in the channel it comes from.
+        payload = fake._interaction_envelope(2, {"id": "1", "name": "x", "type": 1}, user_id="1001", guild=True,
+                                             channel_id=channel, locale="en-US")
+        assert payload["member"]["permissions"] == "0"
