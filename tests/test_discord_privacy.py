@@ -95,7 +95,7 @@ def debug_logging() -> Iterator[list[str]]:
     from bots.logsafety import LIBRARY_LOGGERS, configure_logging
 
     root = logging.getLogger()
-    saved = root.level, {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    saved = root.level, {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}, list(root.handlers)
     configure_logging("DEBUG")
     lines: list[str] = []
     formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
@@ -109,7 +109,8 @@ def debug_logging() -> Iterator[list[str]]:
     try:
         yield lines
     finally:
-        root.removeHandler(handler)
+        for added in [h for h in root.handlers if h not in saved[2]]:
+            root.removeHandler(added)  # basicConfig's stderr handler, when root had none
         root.setLevel(saved[0])
         for name, level in saved[1].items():
             logging.getLogger(name).setLevel(level)
