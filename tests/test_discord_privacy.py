@@ -212,3 +212,26 @@ async def test_can_view_says_no_without_a_cached_guild_or_channel(fake: FakeDisc
         assert await check(fake.channel_id) is True
         assert await check("123456789012345678") is False  # a channel the cache does not know
         assert await check("not-a-channel") is False
+
+
+async def test_poll_pickers_offer_only_what_the_core_lets_the_member_see(
+    fake: FakeDiscord, service: DebateService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[object, bool]] = []
+    original = service.visible_polls
+
+    async def nothing_visible(actor: object, open_only: bool = False, limit: int = 25) -> list[object]:
+        asked.append((actor, open_only))
+        await original(actor, open_only=open_only, limit=limit)  # type: ignore[arg-type]
+        return []
+
+    async with running(make_client(service), fake):
+        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        monkeypatch.setattr(service, "visible_polls", nothing_visible)
+        for command, subcommand in (("debate", "results"), ("debate-admin", "close")):
+            picker = await fake.autocomplete(command, "poll", "", subcommand=subcommand, user_id=ALICE)
+            await picker.response()
+            assert picker.choices == []
+    assert [open_only for _, open_only in asked] == [False, True]
+    assert all(getattr(actor, "can_view", None) is not None for actor, _ in asked)
+    assert not fake.violations

@@ -31,12 +31,11 @@ class _Bound(app_commands.Group):
 
     async def _poll_choices(self, interaction: discord.Interaction, current: str,
                             open_only: bool) -> list[Choice[str]]:
-        if interaction.guild_id is None or interaction.channel_id is None:
+        actor = self.client.actor(interaction)
+        if actor is None:
             return []
-        store = self.client.service.store
-        space, channel = str(interaction.guild_id), str(interaction.channel_id)
-        polls: list[Poll] = (await store.open_polls(space, channel) if open_only
-                             else await store.recent_polls(space, channel, limit=CHOICES_MAX))
+        # The one list the core allows this member to see: never the store's polls directly.
+        polls: list[Poll] = await self.client.service.visible_polls(actor, open_only=open_only, limit=CHOICES_MAX)
         choices = []
         for poll in polls:
             prompt = self.client.service.content.prompt(poll.prompt_id)
