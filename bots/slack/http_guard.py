@@ -157,8 +157,10 @@ class HttpServer:
 
 async def start_http(app: web.Application, guard: ConnectionGuard, host: str, port: int) -> HttpServer:
     # keepalive_timeout also covers aiohttp versions whose handler closes idle connections itself.
+    # No access log: a line per click is noise, and per request it is a flood nothing can fold (each
+    # line is formatted before logging sees it). Rejections are logged by the gate, folded.
     runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout,
-                           lingering_time=1.0)
+                           lingering_time=1.0, access_log=None)
     await runner.setup()
     try:
         assert runner.server is not None

@@ -95,6 +95,8 @@ def build_web_app(
             response.force_close()
             return response
         if not signature_ok(request.headers, body, signing_secret, now):
+            # The only trace of a wrong SLACK_SIGNING_SECRET (there is no access log); folded when repeated.
+            log.info("refused a request without a valid Slack signature")
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
             raw = body.decode("utf-8")
