@@ -47,7 +47,7 @@ def test_run_without_adapters_names_the_variables(tmp_path: Path) -> None:
 def test_bad_settings_stop_startup_with_one_line(tmp_path: Path) -> None:
     cases = {
         "TIMEZONE": ("Mars/Base", "TIMEZONE: unknown timezone 'Mars/Base'"),
-        "RESULTS_MIN_VOTES": ("-3", "RESULTS_MIN_VOTES: -3 is out of range"),
+        "RESULTS_MIN_VOTES": ("-3", "RESULTS_MIN_VOTES: -3 is below 3"),
         "DATABASE_URL": ("mysql://x", "DATABASE_URL: cannot read 'mysql://x'"),
         "RETENTION_DAYS": ("soon", "RETENTION_DAYS: 'soon' is not a whole number"),
     }
@@ -86,4 +86,4 @@ def test_export_writes_csv(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     proc = cli(tmp_path, "export", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert out.read_text().startswith("poll,channel,prompt")
+    assert out.read_text().startswith('"poll","channel","prompt"')

@@ -29,6 +29,8 @@ def test_post_vote_results_change_forget(tmp_path: Path) -> None:
         "/debate results",
         "/as bob", "5",
         "/debate results",
+        "/as dave", "5", "/as carol", "5", "/as dave", "4",
+        "/debate results",
         "/as alice", "/debate forget-me", "yes",
         "/debate results",
     ]) + "\n"
@@ -37,13 +39,15 @@ def test_post_vote_results_change_forget(tmp_path: Path) -> None:
     out = proc.stdout
     assert "Posted poll #1." in out and "[1] 🛡️ Security first" in out
     sections = out.split("Results so far:")
-    assert len(sections) == 5
+    assert len(sections) == 6
     assert "Results appear once 1 more vote is in" in sections[1]
     assert "33%  🛡️ Security first (1)" in sections[2] and "Mean lean -0.7" in sections[2]
-    assert "1 changed their mind (1 toward privacy, 0 toward security; net shift +1.00)" in sections[3]
-    assert "Lean security 1→0" in sections[3]
-    assert "Done: 2 records about you deleted" in sections[3]
-    assert "2 votes so far. Results appear once 1 more vote is in" in sections[4]
+    # One member changed: that is all anyone may learn (showing how would reveal their two votes).
+    card = sections[3].split("Poll #1 now")[0]
+    assert "Some members changed their mind" in card and "→" not in card
+    assert "3 changed their mind (2 toward privacy, 1 toward security; net shift +0.75)" in sections[4]
+    assert "Done: 2 records about you deleted" in sections[4]
+    assert "3 votes so far" not in sections[5] and "Results show from 3 votes" in sections[5]
     assert "Traceback" not in proc.stderr
 
 

@@ -14,6 +14,9 @@ ADMIN = member("admin", admin=True)
 
 
 async def post(service: DebateService, prompt: str | None = None) -> int:
+    """Post a new poll, closing the channel's open one first (one open poll per channel)."""
+    if (await service.store.open_polls("S1", "C1")):
+        await service.close(ADMIN)
     reply = await service.post(ADMIN, prompt)
     assert reply.post is not None, reply.text
     return reply.post.poll_id
@@ -48,16 +51,17 @@ async def test_results_hidden_below_threshold_then_shown(service: DebateService)
 
 async def test_change_shows_shift_and_same_choice_changes_nothing(service: DebateService) -> None:
     poll = await post(service)
-    for name, option in (("a", "-2"), ("b", "-1"), ("c", "1")):
+    for name, option in (("a", "-2"), ("b", "-1"), ("c", "1"), ("d", "-1"), ("e", "-1")):
         await service.vote(member(name), poll, option)
     same = await service.vote(member("b"), poll, "-1")
     assert "Nothing changed" in same.text and same.refresh_polls == ()
-    changed = await service.vote(member("b"), poll, "2")
-    assert "changed your vote" in changed.text
+    for name in ("b", "d", "e"):  # k = 3 members change: only then may the shift show
+        changed = await service.vote(member(name), poll, "2")
+        assert "changed your vote" in changed.text
     card = await service.poll_card(poll)
     summary = " ".join(card.results.summary)  # type: ignore[union-attr]
-    assert "1 changed their mind (1 toward privacy, 0 toward security; net shift +1.00)" in summary
-    assert "Lean security 1→0" in summary and "Privacy first 0→1" in summary
+    assert "3 changed their mind (3 toward privacy, 0 toward security; net shift +1.80)" in summary
+    assert "Lean security 3→0" in summary and "Privacy first 0→3" in summary
 
 
 async def test_tampered_and_stale_payloads_record_nothing(service: DebateService, store: SqliteStore) -> None:
@@ -169,9 +173,9 @@ async def test_export_csv_has_aggregates_only_and_escapes_formulas(service: Deba
     assert [r[7] for r in first] == ["1", "0", "0", "2", "0"]
     below = [r for r in rows[1:] if r[0] == str(hidden)]
     assert all(r[7] == "" for r in below), "counts under the threshold must stay blank"
-    from core.service import _cell
+    from core.export import cell
 
-    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("@x") == "'@x" and _cell(-0.5) == "-0.5"
+    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and cell("@x") == "'@x" and cell(-0.5) == "-0.5"
 
 
 async def test_settings_change_threshold(service: DebateService) -> None:
@@ -179,8 +183,13 @@ async def test_settings_change_threshold(service: DebateService) -> None:
     await service.vote(member("a"), poll, "1")
     assert (await service.settings(ADMIN, "0")).error
     assert (await service.settings(ADMIN, "x")).error
-    reply = await service.settings(ADMIN, "1")
-    assert "after 1 votes" in reply.text
+    assert (await service.settings(ADMIN, "1")).error
+    reply = await service.settings(ADMIN, "5")
+    assert "show from 5 votes" in reply.text and reply.announce and reply.refresh_polls == (poll,)
+    for name in ("b", "c", "d"):
+        await service.vote(member(name), poll, "1")
+    assert not (await service.poll_card(poll)).results.visible  # type: ignore[union-attr]
+    await service.vote(member("e"), poll, "1")
     assert (await service.poll_card(poll)).results.visible  # type: ignore[union-attr]
 
 
@@ -212,3 +221,51 @@ async def test_results_after_close_are_final_even_after_votes_were_cached(servic
     assert reply.card is not None and reply.card.title.startswith("Results: ")
     late = await service.vote(member("d"), poll, "1")
     assert late.error and "closed" in late.text
+
+
+async def test_twenty_members_at_once_get_one_poll(service: DebateService, store: SqliteStore) -> None:
+    """Finding (reliability 3): 20 concurrent `today` gave 20 open polls and 20 messages."""
+    import asyncio
+
+    replies = await asyncio.gather(*(service.today(member(f"m{i}")) for i in range(20)))
+    posts = [r for r in replies if r.post is not None]
+    assert len(posts) == 1 and all(not r.error for r in replies)
+    assert all(r.card is not None and r.card.marker == posts[0].post.card.marker  # type: ignore[union-attr]
+               for r in replies if r.post is None)
+    assert len(await store.open_polls("S1", "C1")) == 1
+
+
+async def test_manual_post_never_replaces_an_open_poll(service: DebateService) -> None:
+    first = await service.post(ADMIN)
+    again = await service.post(ADMIN)
+    assert again.error and again.post is None and f"Poll #{first.post.poll_id} is still open" in again.text  # type: ignore[union-attr]
+
+
+async def test_a_refused_post_abandons_the_poll_and_frees_its_prompt(service: DebateService,
+                                                                    store: SqliteStore) -> None:
+    """Finding (reliability 4): a refused post left an open poll with no message that blocked `today`."""
+    reply = await service.today(member("a"))
+    assert reply.post is not None
+
+    async def refuse(_card: object) -> str:
+        raise PermissionError("the platform said no")
+
+    import pytest
+
+    with pytest.raises(PermissionError):
+        await service.publish(reply.post, refuse)
+    abandoned = await store.get_poll(reply.post.poll_id)
+    assert abandoned is not None and abandoned.abandoned and abandoned.closed_at is not None
+    assert (await service.results(member("a"), str(abandoned.id))).error
+    assert (await service.vote(member("a"), abandoned.id, "1")).error
+    again = await service.today(member("a"))
+    assert again.post is not None and again.post.poll_id != abandoned.id
+    assert (await store.get_poll(again.post.poll_id)).prompt_id == abandoned.prompt_id  # type: ignore[union-attr]
+
+    async def accept(_card: object) -> str:
+        return "C1:100"
+
+    assert await service.publish(again.post, accept) == "C1:100"
+    assert (await store.get_poll(again.post.poll_id)).message_ref == "C1:100"  # type: ignore[union-attr]
+    csv_text = (await service.export(ADMIN)).attachment.content.decode()  # type: ignore[union-attr]
+    assert f'"{abandoned.id}"' not in csv_text
