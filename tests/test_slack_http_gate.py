@@ -3,8 +3,10 @@ retries of a request already handled are acknowledged without acting twice."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -13,10 +15,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bots.slack.server import run_slack
 from core.service import DebateService
 from core.store.sqlite import SqliteStore
 from tests.fakes.slack_fake import TEAM_ID, FakeSlack, block_actions_payload, sign, slash_payload
-from tests.slack_helpers import CHANNEL, SECRET, Harness, raw_sign, running, vote_buttons
+from tests.slack_helpers import CHANNEL, SECRET, Harness, raw_sign, running, slack_settings, vote_buttons
 
 JSON = dict[str, Any]
 
@@ -195,3 +198,35 @@ async def test_url_verification_is_answered_every_time(h: Harness) -> None:
     for _ in range(2):
         async with h.http.post(h.url, data=body, headers=sign(SECRET, body, content_type=JSON_TYPE)) as resp:
             assert resp.status == 200 and "abc123" in await resp.text()
+
+
+# ------------------------------------------------------------------------- the same gate in Socket Mode
+
+
+async def test_socket_mode_acks_and_drops_malformed_payloads(
+    slack: FakeSlack, service: DebateService, store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = slack_settings(slack, slack_app_token=slack.app_token, slack_signing_secret=None)
+    task = asyncio.create_task(run_slack(settings, service, refresh_interval=0.05))
+    try:
+        await slack.wait_socket_connected()
+        command = slash_payload(text="today", user_id="U1", channel_id=CHANNEL, response_url=slack.response_url("s"))
+        await slack.wait_ack(await slack.socket_send("slash_commands", command))
+        message = await slack.wait_for(lambda: slack.messages[CHANNEL] and copy.deepcopy(slack.messages[CHANNEL][0]))
+        await slack.wait_for(lambda: slack.responses)
+        before = db_rows(store)
+        url = slack.response_url("sock-bad")
+        for payload in (press(message, url, user=...), press(message, url, actions=[]),
+                        press(message, url, user={"id": 7}), {"type": "event_callback", "event": "x"}):
+            kind = "events_api" if payload["type"] == "event_callback" else "interactive"
+            assert await slack.wait_ack(await slack.socket_send(kind, payload)) == {}
+        good = press(message, slack.response_url("sock-good"), user={"id": "U2", "team_id": TEAM_ID})
+        await slack.wait_ack(await slack.socket_send("interactive", good))
+        await slack.wait_for(lambda: [r for r in slack.responses if r.tag == "sock-good"])
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert [r for r in slack.responses if r.tag == "sock-bad"] == []
+    assert len(db_rows(store)["votes"]) == len(before["votes"]) + 1  # U2's vote, and only that one
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

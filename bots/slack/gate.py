@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +41,17 @@ class Rejected:
 
 def admit(raw: str, headers: Mapping[str, str], query: str) -> AsyncBoltRequest | Rejected:
     """Bolt's request for a signed body this app handles, or why it is refused."""
+    return _checked(lambda: AsyncBoltRequest(body=raw, query=query, headers=dict(headers)))
+
+
+def admit_socket(payload: Any, headers: Mapping[str, Any]) -> AsyncBoltRequest | Rejected:
+    """The same gate for a Socket Mode payload (already a dict: no signature, no parsing)."""
+    return _checked(lambda: AsyncBoltRequest(mode="socket_mode", body=payload, headers=dict(headers)))
+
+
+def _checked(build: Callable[[], AsyncBoltRequest]) -> AsyncBoltRequest | Rejected:
     try:
-        request = AsyncBoltRequest(body=raw, query=query, headers=dict(headers))
+        request = build()
     except RecursionError:
         return Rejected(400, f"JSON nested deeper than {MAX_DEPTH} levels")
     except Exception as exc:  # Bolt's parsing and context extraction raise whatever the shape makes them

@@ -23,14 +23,17 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bots.logthrottle import install_log_throttle
 from bots.slack.app import SlackAdapter, build_slack_app, make_client, slack_error
-from bots.slack.gate import RecentRequests, Rejected, admit, request_identity
+from bots.slack.gate import RecentRequests, Rejected, admit, admit_socket, request_identity
 from bots.slack.http_guard import (
     ConnectionGuard,
     HttpLimits,
@@ -152,8 +155,23 @@ async def serve_http(
         await server.close()
 
 
+class GatedSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode through the same shape gate as HTTP: a malformed payload is acked and dropped.
+
+    (An ack, not silence: Slack would otherwise redeliver what can never be handled.)
+    """
+
+    async def handle(self, client: Any, req: SocketModeRequest) -> None:  # type: ignore[override]
+        admitted = admit_socket(req.payload, build_headers(req) or {})
+        if isinstance(admitted, Rejected):
+            log.info("dropped a Socket Mode %s payload: %s", req.type, admitted.reason)
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await super().handle(client, req)
+
+
 async def serve_socket(adapter: SlackAdapter, app_token: str) -> None:
-    handler = AsyncSocketModeHandler(adapter.app, app_token, web_client=adapter.client)
+    handler = GatedSocketModeHandler(adapter.app, app_token, web_client=adapter.client)
     try:
         await handler.connect_async()
         log.info("Slack Socket Mode: connected")
