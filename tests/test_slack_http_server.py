@@ -193,3 +193,11 @@ async def _until(predicate: Any) -> None:
         if predicate():
             return
         await asyncio.sleep(0.01)
+
+
+def test_the_connection_cap_leaves_descriptors_for_the_database_and_the_web_api() -> None:
+    from bots.slack.http_guard import FD_RESERVE, HttpLimits, fit_to_open_files
+
+    limits = HttpLimits(max_connections=4096)
+    assert fit_to_open_files(limits, 1024).max_connections == 1024 - FD_RESERVE
+    assert fit_to_open_files(limits, 1_048_576) == limits and fit_to_open_files(limits, None) == limits
