@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from core.store.sqlite_errors import begin_immediate, is_driver_error, store_err
 log = logging.getLogger(__name__)
 
 Operation = Callable[[aiosqlite.Connection], Awaitable[Any]]
+WIPE_RETRY_S = 30.0
+
 BulkOperation = Callable[[aiosqlite.Connection, list[Any]], Awaitable[list[Any]]]
 
 
@@ -57,7 +60,7 @@ class GroupCommitWriter:
         self._conn = conn
         self._batch_max = batch_max
         self._lock_timeout = lock_timeout
-        self._wipe_pending = False
+        self._wipe_retry_at: float | None = None  # monotonic time to retry an unfinished WAL truncate
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -137,7 +140,8 @@ class GroupCommitWriter:
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        if self._wipe_pending or any(job.wipe for job, _, error in results if error is None):
+        retry_due = self._wipe_retry_at is not None and time.monotonic() >= self._wipe_retry_at
+        if retry_due or any(job.wipe for job, _, error in results if error is None):
             await self._truncate_wal()
         for job, value, error in results:
             if job.future.done():
@@ -148,16 +152,23 @@ class GroupCommitWriter:
                 job.future.set_result(value)
 
     async def _truncate_wal(self) -> None:
-        # Runs outside any transaction, after the erasure committed. If a reader still holds an old
-        # snapshot the checkpoint cannot finish; it is tried again after the next batch.
+        # Runs outside any transaction, after the erasure committed. If a reader (another process)
+        # still holds an old snapshot the checkpoint cannot finish; it is retried after a later batch,
+        # spaced out because each attempt may wait busy_timeout for that reader.
         try:
             cur = await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             row = await cur.fetchone()
             await cur.close()
-            self._wipe_pending = bool(row and row[0])
+            finished = not (row and row[0])
+            problem = "a reader held an old snapshot"
         except Exception as exc:
-            self._wipe_pending = True
-            log.warning("WAL checkpoint after an erasure failed (%s); will retry after the next write", exc)
+            finished, problem = False, str(exc)
+        if finished:
+            self._wipe_retry_at = None
+            return
+        if self._wipe_retry_at is None:
+            log.warning("WAL checkpoint after an erasure did not finish (%s); retrying after later writes", problem)
+        self._wipe_retry_at = time.monotonic() + WIPE_RETRY_S
 
     async def _apply(self, group: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
         head = group[0]
