@@ -188,3 +188,26 @@ async def test_two_stores_on_one_file_open_exactly_one_poll_per_channel(tmp_path
     finally:
         await a.close()
         await b.close()
+
+
+async def test_driver_errors_on_reads_and_writes_are_store_errors(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        poll = await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))
+        raw = sqlite3.connect(path)
+        raw.execute("DROP TABLE tallies")
+        raw.execute("DROP TABLE schedules")
+        raw.commit()
+        raw.close()
+        with pytest.raises(StoreError, match="^tally failed: OperationalError: no such table: tallies$"):
+            await store.tally(poll.id)
+        with pytest.raises(StoreError, match="no such table"):
+            await store.get_schedule("S1", "C1")  # the scheduler's queries are covered too
+        with pytest.raises(StoreError, match="no such table"):
+            await store.record_vote(poll.id, "v", "1", T0)
+        assert await store.current_vote(poll.id, "v") is None  # the failed vote left no row
+        assert (await store.get_poll(poll.id)) is not None
+    finally:
+        await store.close()
