@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Concatenate, ParamSpec
 
 from core import presenter
 from core.actions import Action, ActionError, ActionKind, decode
@@ -25,78 +23,23 @@ from core.privacy import (
 )
 from core.render import Attachment, Button, Card, PollPost, Reply, Style
 from core.store.base import PollAlreadyOpen, Store, StoreError
-from core.visibility import ChannelCheck, Rule, may_see, rule_for, visible_results
+from core.usecase import (
+    ADMIN_ONLY,
+    NOT_HERE,
+    STORE_DOWN,
+    VOTE_NOT_RECORDED,
+    Actor,
+    Home,
+    UserError,
+    answers_errors,
+    parse_poll_ref,
+    utc_now,
+)
+from core.visibility import Rule, may_see, rule_for, visible_results
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-__all__ = ["MAX_MIN_VOTES", "MIN_VOTES_FLOOR", "Actor", "DebateService", "Home", "UserError"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking, where. `is_admin` is decided by the adapter from platform permissions."""
-
-    space_id: str
-    channel_id: str
-    member_id: str
-    is_admin: bool = False
-    platform: str = ""  # which adapter posts for this space: "slack", "discord", "console"
-    # Asks the platform whether this member can see another channel of the space; None: nobody
-    # outside a poll's own channel sees it. Set by the adapter, which knows how to ask.
-    can_view: ChannelCheck | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Home:
-    """A member's overview of a space: their stance, the open question, the latest final results."""
-
-    stance: Card
-    today: Card | None
-    today_channel: str | None
-    latest: Card | None
-    notices: tuple[str, ...] = ()  # for admins: what the scheduler could not do
-
-
-ADMIN_ONLY = "Only admins can do that. Ask a server or workspace admin."
-NOT_HERE = "There is no poll #{poll_id} here."
-STORE_DOWN = ("That did not go through: the bot's database is busy or unavailable right now. "
-              "Nothing changed; please try again in a moment.")
-VOTE_NOT_RECORDED = ("Your vote was NOT recorded: the bot's database is busy or unavailable right now. "
-                     "Please press your choice again in a moment.")
-
-
-class UserError(Exception):
-    """Bad input from a member: answered privately with the message, nothing changed."""
-
-
-def answers_errors(
-    method: Callable[Concatenate[DebateService, P], Awaitable[Reply]],
-) -> Callable[Concatenate[DebateService, P], Awaitable[Reply]]:
-    @functools.wraps(method)
-    async def wrapper(self: DebateService, *args: P.args, **kwargs: P.kwargs) -> Reply:
-        try:
-            return await method(self, *args, **kwargs)
-        except UserError as exc:
-            return Reply(text=str(exc), error=True)
-        except StoreError as exc:
-            # The member hears it was not done; the operator gets the cause, never who or which vote.
-            log.warning("%s could not be carried out: %s", method.__name__, exc)
-            vote_path = method.__name__ in ("vote", "retract", "press")
-            return Reply(text=VOTE_NOT_RECORDED if vote_path else STORE_DOWN, error=True)
-
-    return wrapper
-
-
-def parse_poll_ref(ref: str) -> int:
-    text = ref.strip().lstrip("#")
-    # str.isdigit() also accepts "²" and "٣": only ASCII digits are poll numbers.
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise UserError(f"'{ref}' is not a poll number. Use the number shown on the poll, e.g. 12 or #12.")
-    return int(text)
+__all__ = ["ADMIN_ONLY", "MAX_MIN_VOTES", "MIN_VOTES_FLOOR", "STORE_DOWN", "VOTE_NOT_RECORDED", "Actor",
+           "DebateService", "Home", "UserError", "parse_poll_ref", "utc_now"]
 
 
 class DebateService:

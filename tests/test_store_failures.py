@@ -201,7 +201,7 @@ async def test_driver_errors_on_reads_and_writes_are_store_errors(tmp_path: Path
         raw.execute("DROP TABLE schedules")
         raw.commit()
         raw.close()
-        with pytest.raises(StoreError, match="^tally failed: OperationalError: no such table: tallies$"):
+        with pytest.raises(StoreError, match=r"^tally failed: OperationalError: no such table: tallies$"):
             await store.tally(poll.id)
         with pytest.raises(StoreError, match="no such table"):
             await store.get_schedule("S1", "C1")  # the scheduler's queries are covered too
