@@ -107,7 +107,8 @@ async def through_service(synchronous: str = "NORMAL", direct: bool = False) -> 
     """1,000 concurrent voters through service.vote (or store.record_vote when `direct`)."""
     async with bench_service(synchronous) as (service, store):
         prompts = service.content.prompts[:POLLS]
-        polls = [await service.open_poll(SPACE, CHANNEL, p) for p in prompts]
+        # One open poll per channel: each poll in a channel of its own.
+        polls = [await service.open_poll(SPACE, f"{CHANNEL}-{i}", p) for i, p in enumerate(prompts)]
         options = {poll.id: [o.id for o in p.options] for poll, p in zip(polls, prompts, strict=True)}
         per_voter = TOTAL_VOTES // VOTERS
         latencies: list[float] = []
@@ -116,7 +117,6 @@ async def through_service(synchronous: str = "NORMAL", direct: bool = False) -> 
 
         async def voter(v: int) -> None:
             nonlocal errors
-            actor = Actor(SPACE, CHANNEL, f"member-{v}")
             key = f"member-{v}"
             await gate.wait()
             for i in range(per_voter):
@@ -129,7 +129,7 @@ async def through_service(synchronous: str = "NORMAL", direct: bool = False) -> 
                 if direct:
                     await store.record_vote(poll.id, key, option, service.clock())
                 else:
-                    reply = await service.vote(actor, poll.id, option)
+                    reply = await service.vote(Actor(SPACE, poll.channel_id, key), poll.id, option)
                     errors += reply.error
                 latencies.append(time.perf_counter() - t0)
 
@@ -171,7 +171,8 @@ async def open_loop(rate_per_s: int = OPEN_RATE, total: int = OPEN_VOTES) -> Fig
     """
     async with bench_service() as (service, store):
         prompts = service.content.prompts[:POLLS]
-        polls = [await service.open_poll(SPACE, CHANNEL, p) for p in prompts]
+        # One open poll per channel: each poll in a channel of its own.
+        polls = [await service.open_poll(SPACE, f"{CHANNEL}-{i}", p) for i, p in enumerate(prompts)]
         options = [[o.id for o in p.options] for p in prompts]
         rng = random.Random(7)
         latencies: list[float] = []
@@ -182,7 +183,8 @@ async def open_loop(rate_per_s: int = OPEN_RATE, total: int = OPEN_VOTES) -> Fig
             opts = options[i % POLLS]
             # Same voter and poll recur every VOTERS arrivals (POLLS divides VOTERS), one option further on.
             option = opts[(i // VOTERS) % len(opts)]
-            reply = await service.vote(Actor(SPACE, CHANNEL, f"member-{i % VOTERS}"), polls[i % POLLS].id, option)
+            poll = polls[i % POLLS]
+            reply = await service.vote(Actor(SPACE, poll.channel_id, f"member-{i % VOTERS}"), poll.id, option)
             errors += reply.error
             latencies.append(time.perf_counter() - due)
 
