@@ -24,7 +24,7 @@ async def test_set_show_off_and_bad_input(service: DebateService, store: SqliteS
     assert schedule is not None and schedule.timezone == "Europe/Berlin" and schedule.deck_order == "shuffle"
     for bad, words in ((["set", "time=25:00"], "not a time of day"), (["set", "tz=Mars/Base"], "Unknown timezone"),
                        (["set", "days=funday"], "funday"), (["set", "duration=5m"], "between 10 minutes"),
-                       (["set", "k=0"], "k must be"), (["set", "colour=red"], "Unknown schedule setting"),
+                       (["set", "k=0"], "k cannot be below 3"), (["set", "colour=red"], "Unknown schedule setting"),
                        (["set", "results=sometimes"], "live"), (["explode"], "Unknown schedule action")):
         answer = await commands.handle(ADMIN, bad)
         assert answer.error and words in answer.text, (bad, answer.text)
