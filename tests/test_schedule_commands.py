@@ -46,7 +46,7 @@ async def test_console_schedule_posts_at_due_time_and_outcome_follows(pack, stor
     service = DebateService(pack, store, "secret-0123456789abcdef", clock=clock)
     out = io.StringIO()
     console = ConsoleAdapter(service, io.StringIO(), out, user="host")
-    await console.handle("/debate schedule set time=08:30 tz=Europe/Berlin duration=2h results=after-close k=2")
+    await console.handle("/debate schedule set time=08:30 tz=Europe/Berlin duration=2h results=after-close k=3")
     await console.handle("/tick")
     assert "Nothing is due." in out.getvalue()
     clock.advance(hours=1, minutes=31)  # 07:31 UTC = 08:31 Berlin
