@@ -97,6 +97,10 @@ async def stop_tasks(tasks: list[asyncio.Task[None]], within: float = SHUTDOWN_S
         log.warning("%s did not stop within %.0f s; leaving it", task.get_name(), within)
 
 
+async def _wait(event: asyncio.Event) -> None:
+    await event.wait()
+
+
 async def run_adapters(settings: Settings) -> int:
     if not (settings.discord_configured or settings.slack_configured):
         print(f"counterpoint: {NOTHING_CONFIGURED}", file=sys.stderr)
@@ -121,7 +125,7 @@ async def run_adapters(settings: Settings) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         log.info("running: %s", ", ".join(adapters))
-        stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+        stopper: asyncio.Task[None] = asyncio.create_task(_wait(stop), name="stop-signal")
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
         await stop_tasks([*tasks, stopper])

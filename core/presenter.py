@@ -121,7 +121,7 @@ def threshold_announcement(old: int, new: int) -> str:
 
 
 def outcome_card(results: Results, section: Section | None) -> Card:
-    fields = ()
+    fields: tuple[Field, ...] = ()
     if results.prompt.follow_up:
         fields = (Field("Follow-up question", results.prompt.follow_up),)
     return Card(

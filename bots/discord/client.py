@@ -163,7 +163,8 @@ class CounterpointClient(discord.Client):
         so buttons keep working after a restart. Custom ids from elsewhere get the core's answer too."""
         if interaction.type is not discord.InteractionType.component:
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
         service = self.service
         # The label goes into log lines: never the custom_id, which names the option a member chose.
         await self.answer(interaction, lambda actor: service.press(actor, custom_id), "button press")

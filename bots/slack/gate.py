@@ -61,7 +61,7 @@ def _checked(build: Callable[[], AsyncBoltRequest]) -> AsyncBoltRequest | Reject
         return Rejected(400, "body is not an object")
     if _too_deep(body):
         return Rejected(400, f"JSON nested deeper than {MAX_DEPTH} levels")
-    problem = _shape_problem(body, "body")
+    problem: str | Rejected | None = _shape_problem(body, "body")
     if problem is None:
         problem = _kind_problem(body, request)
     if problem is not None:

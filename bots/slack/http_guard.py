@@ -71,7 +71,7 @@ class ConnectionGuard:
         self._deadlines[transport] = None
         self.expired += 1
         log.info("closed a connection that sent no complete request within %ss", self.limits.header_timeout)
-        transport.abort()
+        _abort(transport)
 
     def _opened(self, transport: asyncio.BaseTransport) -> None:
         self.open += 1
@@ -122,7 +122,7 @@ class _Refused(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.guard.refused += 1
         log.warning("refused a connection: %s are open, the limit", self.guard.limits.max_connections)
-        transport.abort()
+        _abort(transport)
 
 
 def guard_middleware(guard: ConnectionGuard) -> Callable[..., Awaitable[web.StreamResponse]]:
@@ -197,3 +197,11 @@ def fit_to_open_files(limits: HttpLimits, open_files: int | None) -> HttpLimits:
     if open_files is None or open_files - FD_RESERVE >= limits.max_connections:
         return limits
     return replace(limits, max_connections=max(16, open_files - FD_RESERVE))
+
+
+def _abort(transport: asyncio.BaseTransport) -> None:
+    """Drop the connection now (a socket transport); anything else is closed politely."""
+    if isinstance(transport, asyncio.WriteTransport):
+        transport.abort()
+    else:
+        transport.close()

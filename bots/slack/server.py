@@ -118,13 +118,13 @@ def build_web_app(
             return web.Response(status=200)
         recent.add(identity)  # before dispatching: a retry racing the first attempt must not act either
         try:
-            response = await bolt.async_dispatch(admitted)
+            dispatched = await bolt.async_dispatch(admitted)
         except BaseException:
             recent.discard(identity)
             raise
-        if response.status >= 500:
+        if dispatched.status >= 500:
             recent.discard(identity)  # not acknowledged, so Slack's retry should act
-        return await to_aiohttp_response(response)
+        return await to_aiohttp_response(dispatched)
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True})

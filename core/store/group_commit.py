@@ -143,11 +143,11 @@ class GroupCommitWriter:
         retry_due = self._wipe_retry_at is not None and time.monotonic() >= self._wipe_retry_at
         if retry_due or any(job.wipe for job, _, error in results if error is None):
             await self._truncate_wal()
-        for job, value, error in results:
+        for job, value, failure in results:
             if job.future.done():
                 continue
-            if error is not None:
-                job.future.set_exception(store_error(error, "a write") if is_driver_error(error) else error)
+            if failure is not None:
+                job.future.set_exception(store_error(failure, "a write") if is_driver_error(failure) else failure)
             else:
                 job.future.set_result(value)
 
@@ -172,9 +172,10 @@ class GroupCommitWriter:
 
     async def _apply(self, group: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
         head = group[0]
-        if head.bulk is not None:
+        bulk = head.bulk
+        if bulk is not None:
             try:
-                values = await self._in_savepoint(lambda conn: head.bulk(conn, [j.item for j in group]))
+                values = await self._in_savepoint(lambda conn: bulk(conn, [j.item for j in group]))
                 return [(job, value, None) for job, value in zip(group, values, strict=True)]
             except _TransactionLost:
                 raise
