@@ -87,3 +87,24 @@ def test_export_writes_csv(tmp_path: Path) -> None:
     proc = cli(tmp_path, "export", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().startswith('"poll","channel","prompt"')
+
+
+def test_a_second_long_running_process_on_one_sqlite_file_refuses(tmp_path: Path) -> None:
+    """Finding (reliability 11): two processes on one file rendered stale counts; now the second refuses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = subprocess.Popen([sys.executable, "-m", "bots.cli", "console"], cwd=tmp_path, env=env, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert first.stdout is not None and "Counterpoint console" in first.stdout.readline()
+        second = cli(tmp_path, "console")
+        assert second.returncode == 2
+        assert second.stderr.startswith("counterpoint: DATABASE_URL: another Counterpoint process is already running")
+        assert str(tmp_path / "cli.db") in second.stderr and len(second.stderr.strip().splitlines()) == 1
+        # One-shot commands still work beside it.
+        assert cli(tmp_path, "export").returncode == 0
+        assert cli(tmp_path, "db", "migrate").returncode == 0
+    finally:
+        first.communicate("/quit\n", timeout=30)
+    assert first.returncode == 0
+    assert cli(tmp_path, "console").returncode == 0  # the lock went with the process
