@@ -220,3 +220,13 @@ class Claim:
     local_date: date
     attempts: int
     poll_id: int | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the admins of a space should know, such as a scheduled question that could not be posted."""
+
+    space_id: str
+    channel_id: str
+    text: str
+    at: datetime

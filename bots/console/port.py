@@ -15,6 +15,7 @@ class ConsolePort:
         self._say = say
         self._on_poll = on_poll
         self._posted: set[int] = set()
+        self._outcomes: set[int] = set()  # polls whose outcome this console printed
 
     async def post_poll(self, poll: Poll, card: Card) -> str:
         self._say("\n" + render_text(card, numbered=True) + "\nType a number to vote.")
@@ -30,3 +31,7 @@ class ConsolePort:
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         self._say("\n" + render_text(card))
+        self._outcomes.add(poll.id)
+
+    async def find_outcome_message(self, poll: Poll) -> str | None:
+        return f"console:{poll.id}:outcome" if poll.id in self._outcomes else None

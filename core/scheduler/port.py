@@ -25,4 +25,14 @@ class PlatformPort(Protocol):
         """Re-render the poll message in place (closing removes its vote buttons)."""
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
-        """Post the final results as a reply to the poll (a thread where the platform has them)."""
+        """Post the final results as a reply to the poll (a thread where the platform has them).
+
+        The card carries `marker` ("counterpoint-outcome:<poll id>"); as with polls, the platform must
+        keep it findable so `find_outcome_message` can tell that a post before a crash went through.
+        """
+
+    async def find_outcome_message(self, poll: Poll) -> str | None:
+        """The reference of an outcome already posted for `poll`, if any.
+
+        Asked before a retried outcome is posted, so one accepted just before a crash is not repeated.
+        """

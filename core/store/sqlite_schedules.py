@@ -2,6 +2,8 @@
 
 Every claim is a single conditional write inside the group-commit writer's BEGIN IMMEDIATE
 transaction, so two processes sharing one database can never both win the same occurrence.
+A refused post keeps its claim row: `lease_until` becomes the next try and `failures` counts up
+until the scheduler gives the occurrence up (skipped, with one admin notice).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from core.models import Claim, Poll, Schedule
-from core.store.sqlite_rows import POLL_COLUMNS, insert_poll, poll_from_row, ts
+from core.store.occurrence import OccurrenceInfo, OutcomeClaim
+from core.store.sqlite_notices import NoticeQueries, insert_notice
+from core.store.sqlite_rows import POLL_COLUMNS, dt, insert_poll, poll_from_row, ts
 
 if TYPE_CHECKING:
     from core.store.group_commit import GroupCommitWriter
@@ -49,7 +53,7 @@ async def _advance_done_through(conn: aiosqlite.Connection, space_id: str, chann
     )
 
 
-class ScheduleQueries:
+class ScheduleQueries(NoticeQueries):
     writer: GroupCommitWriter
     reader: aiosqlite.Connection
 
@@ -136,10 +140,30 @@ class ScheduleQueries:
 
         return await self.writer.run(op)
 
+    async def occurrence_info(self, schedule: Schedule, local_date: date) -> OccurrenceInfo | None:
+        cur = await self.reader.execute(
+            "SELECT state, poll_id, lease_until, failures FROM occurrences "
+            "WHERE space_id = ? AND channel_id = ? AND local_date = ?",
+            (schedule.space_id, schedule.channel_id, local_date.isoformat()),
+        )
+        row = await cur.fetchone()
+        return OccurrenceInfo(str(row[0]), row[1], dt(row[2]), int(row[3])) if row else None
+
     async def bind_occurrence_poll(
-        self, schedule: Schedule, local_date: date, prompt_id: str, opened_at: datetime, closes_at: datetime
+        self,
+        schedule: Schedule,
+        local_date: date,
+        prompt_id: str,
+        opened_at: datetime,
+        closes_at: datetime,
+        min_votes: int | None = None,
+        results_live: bool | None = None,
     ) -> tuple[Poll, bool]:
-        """The occurrence's poll, created with it in one transaction; True when it was created now."""
+        """The occurrence's poll, created with it in one transaction; True when it was created now.
+
+        Creating it closes the channel's previous poll (a new scheduled question replaces it), at its
+        own closing time if that came first; `min_votes`/`results_live` snapshot the channel's settings.
+        """
 
         async def op(conn: aiosqlite.Connection) -> tuple[int, bool]:
             key = (schedule.space_id, schedule.channel_id, local_date.isoformat())
@@ -149,8 +173,19 @@ class ScheduleQueries:
             row = await cur.fetchone()
             if row is not None and row[0] is not None:
                 return int(row[0]), False
+            opened = ts(opened_at)
+            await conn.execute(
+                "UPDATE polls SET closed_at = CASE WHEN closes_at IS NOT NULL AND closes_at < ? THEN closes_at "
+                "ELSE ? END WHERE space_id = ? AND channel_id = ? AND closed_at IS NULL",
+                (opened, opened, schedule.space_id, schedule.channel_id),
+            )
             poll_id = await insert_poll(conn, schedule.space_id, schedule.channel_id, prompt_id, opened_at,
                                         closes_at, schedule.platform)
+            if min_votes is not None or results_live is not None:
+                await conn.execute(
+                    "UPDATE polls SET min_votes = ?, results_live = ? WHERE id = ?",
+                    (min_votes, None if results_live is None else int(results_live), poll_id),
+                )
             await conn.execute(
                 "UPDATE occurrences SET poll_id = ? WHERE space_id = ? AND channel_id = ? AND local_date = ?",
                 (poll_id, *key),
@@ -160,6 +195,43 @@ class ScheduleQueries:
         poll_id, created = await self.writer.run(op)
         cur = await self.reader.execute(f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
         return poll_from_row(tuple(await cur.fetchone())), created  # type: ignore[arg-type]
+
+    async def fail_occurrence(self, schedule: Schedule, local_date: date, holder: str, retry_at: datetime) -> bool:
+        """Count a refused post and hold the claim until `retry_at`; False if `holder` lost the claim."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            cur = await conn.execute(
+                "UPDATE occurrences SET failures = failures + 1, lease_until = ? "
+                "WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = 'claimed' AND holder = ?",
+                (ts(retry_at), schedule.space_id, schedule.channel_id, local_date.isoformat(), holder),
+            )
+            return cur.rowcount == 1
+
+        return await self.writer.run(op)
+
+    async def give_up_occurrence(
+        self, schedule: Schedule, local_date: date, holder: str | None, now: datetime, notice: str | None
+    ) -> bool:
+        """Mark a claimed occurrence skipped (held by `holder`, or by nobody live), adding `notice` once.
+
+        False when it was not claimed that way: posted, skipped already, or held by a live process.
+        """
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            cur = await conn.execute(
+                "UPDATE occurrences SET state = 'skipped', holder = NULL, lease_until = NULL "
+                "WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = 'claimed' "
+                "AND (holder = ? OR lease_until <= ?)",
+                (schedule.space_id, schedule.channel_id, local_date.isoformat(), holder, ts(now)),
+            )
+            if cur.rowcount != 1:
+                return False
+            if notice:
+                await insert_notice(conn, schedule.space_id, schedule.channel_id, notice, now)
+            await _advance_done_through(conn, schedule.space_id, schedule.channel_id, local_date)
+            return True
+
+        return await self.writer.run(op)
 
     async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
@@ -193,23 +265,53 @@ class ScheduleQueries:
         )
         return {date.fromisoformat(r[0]): (r[1], r[2]) for r in await cur.fetchall()}
 
-    async def polls_awaiting_outcome(self) -> list[Poll]:
+    async def polls_awaiting_outcome(self, now: datetime | None = None) -> list[Poll]:
+        """Closed, posted polls whose outcome is still to post: never abandoned ones or given-up ones.
+
+        With `now`, polls whose outcome is claimed or backing off until later are left out.
+        """
+        lease = "" if now is None else "AND (outcome_lease_until IS NULL OR outcome_lease_until <= ?) "
         cur = await self.reader.execute(
             f"SELECT {POLL_COLUMNS} FROM polls WHERE closed_at IS NOT NULL AND outcome_posted_at IS NULL "
-            "AND platform != '' AND message_ref IS NOT NULL ORDER BY closed_at"
+            "AND outcome_given_up_at IS NULL AND abandoned_at IS NULL "
+            f"AND platform != '' AND message_ref IS NOT NULL {lease}ORDER BY closed_at",
+            () if now is None else (ts(now),),
         )
         return [poll_from_row(tuple(r)) for r in await cur.fetchall()]
 
-    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> bool:
-        async def op(conn: aiosqlite.Connection) -> bool:
+    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> OutcomeClaim | None:
+        """Win the right to post the outcome until `now + lease`; None if posted, given up or held."""
+
+        async def op(conn: aiosqlite.Connection) -> OutcomeClaim | None:
             cur = await conn.execute(
-                "UPDATE polls SET outcome_lease_until = ? WHERE id = ? AND outcome_posted_at IS NULL "
-                "AND (outcome_lease_until IS NULL OR outcome_lease_until <= ?)",
+                "UPDATE polls SET outcome_lease_until = ?, outcome_attempts = outcome_attempts + 1 "
+                "WHERE id = ? AND outcome_posted_at IS NULL AND outcome_given_up_at IS NULL "
+                "AND (outcome_lease_until IS NULL OR outcome_lease_until <= ?) RETURNING outcome_attempts",
                 (ts(now + lease), poll_id, ts(now)),
             )
-            return cur.rowcount == 1
+            row = await cur.fetchone()
+            await cur.close()
+            return OutcomeClaim(poll_id, int(row[0])) if row else None
 
         return await self.writer.run(op)
+
+    async def fail_outcome(self, poll_id: int, now: datetime, retry_at: datetime | None) -> None:
+        """A failed outcome attempt: try again from `retry_at`, or with None, never again."""
+
+        async def op(conn: aiosqlite.Connection) -> None:
+            if retry_at is None:
+                await conn.execute(
+                    "UPDATE polls SET outcome_given_up_at = ?, outcome_lease_until = NULL "
+                    "WHERE id = ? AND outcome_posted_at IS NULL",
+                    (ts(now), poll_id),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE polls SET outcome_lease_until = ? WHERE id = ? AND outcome_posted_at IS NULL",
+                    (ts(retry_at), poll_id),
+                )
+
+        await self.writer.run(op)
 
     async def mark_outcome_posted(self, poll_id: int, at: datetime) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
