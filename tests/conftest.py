@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,16 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_log_filters_leak() -> Iterator[None]:
+    """A test that configures logging as the CLI does must not leave its throttle on pytest's handlers."""
+    root = logging.getLogger()
+    before = {handler: list(handler.filters) for handler in root.handlers}
+    yield
+    for handler in root.handlers:
+        handler.filters[:] = before.get(handler, [])
 
 
 @pytest.fixture(scope="session")

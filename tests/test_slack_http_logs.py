@@ -1,5 +1,6 @@
-"""Repeated identical log lines are written once per interval with a count (bots.logthrottle), and the
-Slack HTTP server installs that throttle: 10,000 identical rejected requests are a handful of lines."""
+"""Repeated identical log lines are written once per interval with a count (bots.logthrottle), installed
+for the whole process by bots.logsafety.configure_logging: 10,000 identical rejected requests through the
+Slack HTTP server are a handful of lines."""
 
 from __future__ import annotations
 
@@ -108,10 +109,13 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 def root_lines(caplog: pytest.LogCaptureFixture) -> Iterator[Collect]:
-    """A handler on the root logger, there before the server starts (as the CLI's handler is)."""
+    """A handler on the root logger, throttled as configure_logging throttles the CLI's handler."""
+    from bots.logthrottle import install_log_throttle
+
     caplog.set_level(logging.INFO)  # LOG_LEVEL=INFO, the default
     handler = Collect()
     logging.getLogger().addHandler(handler)
+    install_log_throttle()
     yield handler
     logging.getLogger().removeHandler(handler)
 

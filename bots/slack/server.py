@@ -31,7 +31,6 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bots.logthrottle import install_log_throttle
 from bots.slack.app import SlackAdapter, build_slack_app, make_client, slack_error
 from bots.slack.gate import RecentRequests, Rejected, admit, admit_socket, request_identity
 from bots.slack.http_guard import (
@@ -144,7 +143,6 @@ def _rejected(rejected: Rejected) -> web.StreamResponse:
 async def serve_http(
     adapter: SlackAdapter, signing_secret: str, port: int, host: str = "0.0.0.0", limits: HttpLimits | None = None
 ) -> None:
-    install_log_throttle()
     limits = fit_to_open_files(limits or HTTP_LIMITS, raise_open_files_limit())
     app = build_web_app(adapter.app, signing_secret, limits=limits)
     server = await start_http(app, app[GUARD], host, port)
