@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.models import ChannelSettings, Claim, Poll, Schedule, Tally, VoteOutcome
+from core.models import ChannelSettings, Claim, Notice, Poll, Schedule, Tally, VoteOutcome
+from core.store.occurrence import OccurrenceInfo, OutcomeClaim
 
 
 class StoreError(Exception):
@@ -140,8 +141,26 @@ class Store(Protocol):
         """Atomically win (schedule, local_date): new, or claimed by a holder whose lease ran out."""
 
     async def bind_occurrence_poll(
-        self, schedule: Schedule, local_date: date, prompt_id: str, opened_at: datetime, closes_at: datetime
-    ) -> tuple[Poll, bool]: ...
+        self,
+        schedule: Schedule,
+        local_date: date,
+        prompt_id: str,
+        opened_at: datetime,
+        closes_at: datetime,
+        min_votes: int | None = None,
+        results_live: bool | None = None,
+    ) -> tuple[Poll, bool]:
+        """The occurrence's poll, created now (closing the channel's previous poll) or found again."""
+
+    async def occurrence_info(self, schedule: Schedule, local_date: date) -> OccurrenceInfo | None: ...
+
+    async def fail_occurrence(self, schedule: Schedule, local_date: date, holder: str, retry_at: datetime) -> bool:
+        """Count a refused post and hold the claim until `retry_at`; False if `holder` lost the claim."""
+
+    async def give_up_occurrence(
+        self, schedule: Schedule, local_date: date, holder: str | None, now: datetime, notice: str | None
+    ) -> bool:
+        """Mark a claimed occurrence skipped, abandoning its poll and adding `notice` once."""
 
     async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None: ...
 
@@ -149,8 +168,19 @@ class Store(Protocol):
 
     async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]: ...
 
-    async def polls_awaiting_outcome(self) -> list[Poll]: ...
+    async def polls_awaiting_outcome(self, now: datetime | None = None) -> list[Poll]: ...
 
-    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> bool: ...
+    async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> OutcomeClaim | None:
+        """Win the right to post the outcome until `now + lease`; None if posted, given up or held."""
+
+    async def fail_outcome(self, poll_id: int, now: datetime, retry_at: datetime | None) -> None:
+        """A failed outcome attempt: try again from `retry_at`, or with None, never again."""
 
     async def mark_outcome_posted(self, poll_id: int, at: datetime) -> None: ...
+
+    # -- notices for admins ---------------------------------------------------------------------
+
+    async def add_notice(self, space_id: str, channel_id: str, text: str, at: datetime) -> None: ...
+
+    async def notices(self, space_id: str, limit: int = 10) -> list[Notice]:
+        """The space's latest notices, newest first."""

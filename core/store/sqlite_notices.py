@@ -25,8 +25,14 @@ async def insert_notice(conn: aiosqlite.Connection, space_id: str, channel_id: s
 
 
 class NoticeQueries:
-    writer: GroupCommitWriter
-    reader: aiosqlite.Connection
+    # Provided by SqliteStore, which opens the connections this mixin's queries run on.
+    @property
+    def writer(self) -> GroupCommitWriter:
+        raise NotImplementedError
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        raise NotImplementedError
 
     async def add_notice(self, space_id: str, channel_id: str, text: str, at: datetime) -> None:
         async def op(conn: aiosqlite.Connection) -> None:

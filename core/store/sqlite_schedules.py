@@ -54,8 +54,14 @@ async def _advance_done_through(conn: aiosqlite.Connection, space_id: str, chann
 
 
 class ScheduleQueries(NoticeQueries):
-    writer: GroupCommitWriter
-    reader: aiosqlite.Connection
+    # Provided by SqliteStore, which opens the connections this mixin's queries run on.
+    @property
+    def writer(self) -> GroupCommitWriter:
+        raise NotImplementedError
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        raise NotImplementedError
 
     async def save_schedule(self, schedule: Schedule) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
