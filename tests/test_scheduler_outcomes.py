@@ -63,6 +63,7 @@ async def test_outcome_posted_just_before_a_crash_is_not_posted_again(
     assert (await Scheduler(service, {"fake": port}, "p2", clock).tick()).outcomes == [], "the claim still holds"
     clock.advance(minutes=2)
     report = await Scheduler(service, {"fake": port}, "p2", clock).tick()
+    assert port.outcomes[poll.id] == 1, "the retry found the outcome instead of posting it again"
     assert report.outcomes_adopted == [poll.id] and report.outcomes == []
     clock.advance(hours=1)
     await Scheduler(service, {"fake": port}, "p2", clock).tick()

@@ -148,19 +148,18 @@ async def test_thousand_days_two_processes_random_crashes(tmp_path: Path) -> Non
     platform = Recorder(random.Random(7), 0.04, clock, refusing={REFUSER: REFUSING})
     p_store_crash = [0.02]
     processes = [await open_process(db, clock) for _ in range(2)]
-    for store, service in processes:
-        for name in CRASHING_STORE_METHODS:
-            setattr(store, name, crashing(rng, p_store_crash, getattr(store, name)))
-        service.attach_message = crashing(rng, p_store_crash, service.attach_message)  # type: ignore[method-assign]
-    store0, _ = processes[0]
-    for channel, at, zone, days in SCHEDULES:
-        await store0.save_schedule(Schedule("space", channel, "sim", at, zone, days, timedelta(hours=20),
-                                            "shuffle", "seed", since=START))
 
     def scheduler(i: int, generation: int) -> Scheduler:
         return Scheduler(processes[i][1], {"sim": platform}, f"p{i}-gen{generation}", clock, GRACE, LEASE)
 
     try:
+        for store, service in processes:
+            for name in CRASHING_STORE_METHODS:
+                setattr(store, name, crashing(rng, p_store_crash, getattr(store, name)))
+            service.attach_message = crashing(rng, p_store_crash, service.attach_message)  # type: ignore[method-assign]
+        for channel, at, zone, days in SCHEDULES:
+            await processes[0][0].save_schedule(Schedule("space", channel, "sim", at, zone, days, timedelta(hours=20),
+                                                         "shuffle", "seed", since=START))
         await run_and_judge(processes, platform, rng, clock, p_store_crash, scheduler)
     finally:  # an open store keeps its threads, and with them the test process, alive
         for store, _ in processes:
