@@ -186,12 +186,7 @@ class ScheduleQueries(NoticeQueries):
                 (opened, opened, schedule.space_id, schedule.channel_id),
             )
             poll_id = await insert_poll(conn, schedule.space_id, schedule.channel_id, prompt_id, opened_at,
-                                        closes_at, schedule.platform)
-            if min_votes is not None or results_live is not None:
-                await conn.execute(
-                    "UPDATE polls SET min_votes = ?, results_live = ? WHERE id = ?",
-                    (min_votes, None if results_live is None else int(results_live), poll_id),
-                )
+                                        closes_at, schedule.platform, min_votes=min_votes, results_live=results_live)
             await conn.execute(
                 "UPDATE occurrences SET poll_id = ? WHERE space_id = ? AND channel_id = ? AND local_date = ?",
                 (poll_id, *key),
