@@ -37,6 +37,9 @@ class NullPort:
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         return None
 
+    async def find_outcome_message(self, poll: Poll) -> str | None:
+        return None
+
 
 async def main() -> list[str]:
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

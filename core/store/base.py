@@ -160,7 +160,7 @@ class Store(Protocol):
     async def give_up_occurrence(
         self, schedule: Schedule, local_date: date, holder: str | None, now: datetime, notice: str | None
     ) -> bool:
-        """Mark a claimed occurrence skipped, abandoning its poll and adding `notice` once."""
+        """Mark a claimed occurrence skipped (its poll already abandoned by the caller), adding `notice` once."""
 
     async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None: ...
 
