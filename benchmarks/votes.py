@@ -109,6 +109,8 @@ async def through_service(synchronous: str = "NORMAL", direct: bool = False) -> 
         prompts = service.content.prompts[:POLLS]
         # One open poll per channel: each poll in a channel of its own.
         polls = [await service.open_poll(SPACE, f"{CHANNEL}-{i}", p) for i, p in enumerate(prompts)]
+        for poll in polls:  # posted, as far as the service knows: posted polls take votes
+            await service.attach_message(poll.id, f"{poll.channel_id}:{poll.id}")
         options = {poll.id: [o.id for o in p.options] for poll, p in zip(polls, prompts, strict=True)}
         per_voter = TOTAL_VOTES // VOTERS
         latencies: list[float] = []
@@ -173,6 +175,8 @@ async def open_loop(rate_per_s: int = OPEN_RATE, total: int = OPEN_VOTES) -> Fig
         prompts = service.content.prompts[:POLLS]
         # One open poll per channel: each poll in a channel of its own.
         polls = [await service.open_poll(SPACE, f"{CHANNEL}-{i}", p) for i, p in enumerate(prompts)]
+        for poll in polls:  # posted, as far as the service knows: posted polls take votes
+            await service.attach_message(poll.id, f"{poll.channel_id}:{poll.id}")
         options = [[o.id for o in p.options] for p in prompts]
         rng = random.Random(7)
         latencies: list[float] = []

@@ -9,12 +9,22 @@ into one per interval, so a flood of bad requests cannot fill the disk.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import TextIO
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers of libraries that put payloads, ids or tokens in their DEBUG lines.
 LIBRARY_LOGGERS = ("discord", "slack_bolt", "slack_sdk", "aiohttp", "websockets", "aiosqlite", "asyncio")
+
+
+# Query strings (Socket Mode tickets, webhook tokens), Slack tokens and Discord webhook paths.
+_SECRETS = re.compile(r"(\?[^\s'\"]*)|(x(?:ox[abpre]|app)-[A-Za-z0-9-]+)|(/(?:webhooks|interactions)/\d+/[^\s/'\"]+)")
+
+
+def redact(text: str, limit: int = 300) -> str:
+    """An error's text made fit for a log line: no query strings, tokens or webhook paths; bounded."""
+    return _SECRETS.sub("<redacted>", text)[:limit]
 
 
 def quiet_libraries() -> None:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bots.logsafety import redact
 from core.scheduler.engine import Scheduler
 from core.scheduler.port import PlatformPort
 from core.service import DebateService
@@ -78,7 +79,8 @@ async def supervise(
                 raise
             log.exception("%s adapter failed with a configuration error; retrying", name)
         except Exception as exc:
-            log.error("%s adapter failed: %s: %s; the other adapters keep serving", name, type(exc).__name__, exc)
+            log.error("%s adapter failed: %s: %s; the other adapters keep serving", name, type(exc).__name__,
+                      redact(str(exc)))
         first = False
         if now() - started >= HEALTHY_AFTER:
             attempt = 0
@@ -134,5 +136,5 @@ async def run_adapters(settings: Settings) -> int:
             if isinstance(exc, SettingsError):
                 print(f"counterpoint: {exc}", file=sys.stderr)
             else:
-                log.error("%s stopped: %s", task.get_name(), exc)
+                log.error("%s stopped: %s", task.get_name(), redact(str(exc)))
         return 2 if any(isinstance(t.exception(), SettingsError) for t in failed) else (1 if failed else 0)

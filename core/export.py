@@ -14,10 +14,11 @@ from core.models import Poll, Prompt, Results
 
 HEADER = ("poll", "channel", "prompt", "question", "opened_at", "closed_at", "option", "votes", "share",
           "first_votes", "total", "min_votes", "mean_lean")
-FORMULA_START = "=+-@\t\r\n|%"
+# Full-width forms too: some spreadsheets fold "＝" to "=".
+FORMULA_START = "=+-@\t\r\n|%＝＋－＠"
 # A separator a spreadsheet might split on (comma, semicolon, tab, pipe), then a formula start:
 # "x;=1+1" becomes a cell "=1+1" where ';' separates.
-_HIDDEN_FORMULA = re.compile(r"[,;\t|][\s\"']*[=+\-@|%]")
+_HIDDEN_FORMULA = re.compile(r"[,;\t|][\s\"']*[=+\-@|%＝＋－＠]")
 
 
 def cell(value: object) -> str:
@@ -27,7 +28,8 @@ def cell(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    if text and (text[0] in FORMULA_START or _HIDDEN_FORMULA.search(text)):
+    lead = text.lstrip(" \u00a0\u3000")  # spreadsheets skip leading spaces before a formula
+    if lead and (lead[0] in FORMULA_START or text[0] in FORMULA_START or _HIDDEN_FORMULA.search(text)):
         return "'" + text
     return text
 

@@ -184,7 +184,8 @@ def stance_card(entries: list[StanceEntry]) -> Card:
 def forget_confirm_card() -> Card:
     return Card(
         title="Erase your data?",
-        text="This deletes every vote you cast in this space and its history. Results drop your votes. "
+        text="This deletes every vote you cast in this space and its history. Open polls drop your votes; "
+             "closed polls keep their final counts, which nothing links to you. "
              "It cannot be undone.",
         buttons=(
             Button("Yes, erase my data", Action(ActionKind.FORGET).encode(), "🗑️", Style.DANGER),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -38,6 +39,9 @@ from core.usecase import (
 from core.visibility import Rule, may_see, rule_for, visible_results
 
 log = logging.getLogger(__name__)
+ATTACH_TRIES = 4
+NOT_POSTED = ("Poll #{poll_id} is still being posted in this channel, so it takes no votes yet. "
+              "Vote on it once it appears.")
 __all__ = ["ADMIN_ONLY", "MAX_MIN_VOTES", "MIN_VOTES_FLOOR", "STORE_DOWN", "VOTE_NOT_RECORDED", "Actor",
            "DebateService", "Home", "UserError", "parse_poll_ref", "utc_now"]
 
@@ -95,7 +99,8 @@ class DebateService:
         poll = self._polls.get(poll_id) if for_vote else None
         if poll is None:
             poll = await self.store.get_poll(poll_id)
-            if poll is not None and for_vote:
+            # Only posted polls are cached: one still being posted may yet be abandoned.
+            if poll is not None and for_vote and poll.message_ref is not None:
                 if len(self._polls) >= 4096:
                     self._polls.clear()
                 self._polls[poll_id] = poll
@@ -171,7 +176,16 @@ class DebateService:
             except StoreError as exc:
                 log.error("poll #%d could not be abandoned after its post failed: %s", post.poll_id, exc)
             raise
-        await self.attach_message(post.poll_id, ref)
+        # The message is out: recording where is worth a few tries, and a failure is not the post's.
+        for attempt in range(ATTACH_TRIES):
+            try:
+                await self.attach_message(post.poll_id, ref)
+                break
+            except StoreError as exc:
+                if attempt == ATTACH_TRIES - 1:
+                    log.error("poll #%d was posted but where could not be recorded: %s", post.poll_id, exc)
+                else:
+                    await asyncio.sleep(0.5 * (attempt + 1))
         return ref
 
     async def outcome_card(self, poll_id: int) -> Card:
@@ -206,6 +220,8 @@ class DebateService:
             else:
                 return Reply(text=f"Today's question is posted (poll #{poll.id}).",
                              post=PollPost(poll.id, await self.poll_card(poll.id)))
+        if current[0].message_ref is None:  # still being posted (or its post is being retried)
+            return Reply(text=NOT_POSTED.format(poll_id=current[0].id))
         card = await self.poll_card(current[0].id)
         return Reply(text="Today's question is open. Vote here or on the poll message.", card=card)
 
@@ -222,6 +238,10 @@ class DebateService:
     @answers_errors
     async def vote(self, actor: Actor, poll_id: int, option_id: str) -> Reply:
         poll = await self._poll_in_space(actor, poll_id, for_vote=True)
+        if poll.message_ref is None and poll.is_open(self.clock()):
+            # Its post may still be refused, and an abandoned poll keeps no votes: taking one now
+            # would confirm a vote that is then lost.
+            raise UserError(NOT_POSTED.format(poll_id=poll.id))
         prompt = self._prompt(poll)
         option = prompt.option(option_id)
         if option is None:
@@ -231,6 +251,10 @@ class DebateService:
         until = f" until {presenter.when(poll.closes_at, self.tz)}" if poll.closes_at else " while the poll is open"
         retract = Button("Retract my vote", Action(ActionKind.RETRACT, poll_id=poll.id).encode(), "↩️", Style.DANGER)
         if outcome.kind is VoteKind.POLL_CLOSED:
+            self._polls.pop(poll.id, None)
+            fresh = await self.store.get_poll(poll.id)
+            if fresh is None or fresh.abandoned:
+                raise UserError(NOT_HERE.format(poll_id=poll_id))
             raise UserError(f"Poll #{poll.id} is closed; votes are no longer accepted. "
                             f"See the outcome with `{self.command} results {poll.id}`.")
         if outcome.kind is VoteKind.UNKNOWN_POLL:

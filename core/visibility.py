@@ -26,14 +26,15 @@ class Rule:
 
 
 def rule_for(poll: Poll, settings: ChannelSettings) -> Rule:
-    """The stricter of what the poll opened with and the channel's current settings.
+    """What the poll carries: fixed when it opened, and only ever made stricter while it is open.
 
-    A poll keeps the k and mode it opened with; a change can only make an open poll stricter, so
-    lowering k or switching results to live never reveals votes already cast.
+    The store writes a raised k or after-close mode onto open polls when the channel's settings
+    change, and never a looser one, so lowering k or switching to live - or undoing a raise - cannot
+    reveal votes already cast. Polls from before the snapshot existed follow the channel.
     """
-    k = max(MIN_VOTES_FLOOR, settings.min_votes, poll.min_votes or 0)
-    live = settings.results_live and poll.results_live is not False
-    return Rule(k, live)
+    k = poll.min_votes if poll.min_votes is not None else settings.min_votes
+    live = poll.results_live if poll.results_live is not None else settings.results_live
+    return Rule(max(MIN_VOTES_FLOOR, k), live)
 
 
 def visible_results(poll: Poll, prompt: Prompt, tally: Tally, rule: Rule, now: datetime) -> Results:

@@ -42,6 +42,8 @@ async def main(db_path: str, generation: int, seed: int) -> None:
         # A previous child may have been killed right after creating the poll: reuse it.
         polls = await service.store.open_polls(SPACE, CHANNEL)
         poll = polls[-1] if polls else await service.open_poll(SPACE, CHANNEL, service.content.prompts[0])
+        if poll.message_ref is None:  # posted, as far as the service knows: posted polls take votes
+            await service.attach_message(poll.id, f"{CHANNEL}:{poll.id}")
         say(f"POLL {poll.id}")
         prompt = service.content.prompt(poll.prompt_id)
         assert prompt is not None

@@ -212,7 +212,8 @@ async def test_only_ascii_digits_are_poll_numbers(service: DebateService, ref: s
 
 def test_csv_cells_never_become_formulas() -> None:
     """Finding 7: `x;=1+1` was written unquoted and ran where spreadsheets split on ';'."""
-    for hostile in ("=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "x;=1+1", "x,=1+1", "a|=cmd", "x; =1", "x;\"=1"):
+    for hostile in ("=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "x;=1+1", "x,=1+1", "a|=cmd", "x; =1", "x;\"=1",
+                    " =1+1", "\u3000=1", "＝1+1", "x;＝1"):
         assert cell(hostile).startswith("'"), hostile
     for harmless in ("Security first", "x; y", "3", "AI in law enforcement"):
         assert cell(harmless) == harmless

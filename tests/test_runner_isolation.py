@@ -144,3 +144,13 @@ async def test_supervisor_restarts_after_runtime_failures_only() -> None:
     assert calls == ["OSError", "SettingsError", "RuntimeError", "NoneType"]
     assert not task.done()
     task.cancel()
+
+
+def test_adapter_failures_are_logged_without_secrets() -> None:
+    from bots.logsafety import redact
+
+    text = redact("Cannot connect to wss://wss.slack.com/link/?ticket=abc123&app_id=A1 with xoxb-1-2-secret "
+                  "via /interactions/1234/aW50ZXJhY3Rpb24/callback")
+    for secret in ("abc123", "xoxb-1-2-secret", "aW50ZXJhY3Rpb24"):
+        assert secret not in text
+    assert "Cannot connect to wss://wss.slack.com/link/" in text

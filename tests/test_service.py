@@ -19,6 +19,7 @@ async def post(service: DebateService, prompt: str | None = None) -> int:
         await service.close(ADMIN)
     reply = await service.post(ADMIN, prompt)
     assert reply.post is not None, reply.text
+    await service.attach_message(reply.post.poll_id, f"C1:{reply.post.poll_id}")  # posted: it takes votes
     return reply.post.poll_id
 
 
@@ -29,6 +30,9 @@ def vote_payload(poll: int, option: str) -> str:
 async def test_today_opens_one_poll_then_shows_it(service: DebateService) -> None:
     first = await service.today(member("a"))
     assert first.post is not None and not first.error
+    pending = await service.today(member("b"))  # not posted yet: no buttons to vote with
+    assert pending.post is None and pending.card is None and "still being posted" in pending.text
+    await service.attach_message(first.post.poll_id, "C1:1")
     again = await service.today(member("b"))
     assert again.post is None and again.card is not None
     assert again.card.marker == first.post.card.marker
@@ -230,7 +234,7 @@ async def test_twenty_members_at_once_get_one_poll(service: DebateService, store
     replies = await asyncio.gather(*(service.today(member(f"m{i}")) for i in range(20)))
     posts = [r for r in replies if r.post is not None]
     assert len(posts) == 1 and all(not r.error for r in replies)
-    assert all(r.card is not None and r.card.marker == posts[0].post.card.marker  # type: ignore[union-attr]
+    assert all(f"Poll #{posts[0].post.poll_id} is still being posted" in r.text  # type: ignore[union-attr]
                for r in replies if r.post is None)
     assert len(await store.open_polls("S1", "C1")) == 1
 
@@ -269,3 +273,50 @@ async def test_a_refused_post_abandons_the_poll_and_frees_its_prompt(service: De
     assert (await store.get_poll(again.post.poll_id)).message_ref == "C1:100"  # type: ignore[union-attr]
     csv_text = (await service.export(ADMIN)).attachment.content.decode()  # type: ignore[union-attr]
     assert f'"{abandoned.id}"' not in csv_text
+
+
+async def test_no_vote_is_confirmed_on_a_poll_that_may_yet_be_abandoned(service: DebateService,
+                                                                        store: SqliteStore) -> None:
+    """Review finding: votes confirmed on a poll still being posted were wiped when its post was refused."""
+    reply = await service.today(member("a"))
+    assert reply.post is not None
+    early = await service.vote(member("b"), reply.post.poll_id, "1")
+    assert early.error and "still being posted" in early.text
+    await store.abandon_poll(reply.post.poll_id, service.clock())
+    late = await service.vote(member("b"), reply.post.poll_id, "1")
+    assert late.error and late.text == f"There is no poll #{reply.post.poll_id} here."
+
+
+async def test_forget_me_leaves_closed_polls_final_counts(service: DebateService, store: SqliteStore) -> None:
+    """Review finding: erasing changed closed polls' counts, so results before and after revealed the vote."""
+    closed = await post(service)
+    for name, option in (("a", "-2"), ("b", "1"), ("c", "2"), ("d", "2")):
+        await service.vote(member(name), closed, option)
+    await service.close(ADMIN)
+    open_poll = await post(service, "first-instinct")  # the same scale, so the same option ids
+    for name, option in (("a", "-2"), ("b", "1"), ("c", "2")):
+        assert not (await service.vote(member(name), open_poll, option)).error
+    before = (await service.results(member("x"), str(closed))).card
+    done = await service.press(member("a"), Action(ActionKind.FORGET).encode())
+    assert not done.error
+    assert (await service.results(member("x"), str(closed))).card == before
+    assert (await store.tally(closed)).total == 4 and (await store.tally(open_poll)).total == 2
+    assert await store.stance("S1", service._key(member("a"))) == []
+
+
+async def test_undoing_a_stricter_setting_never_loosens_an_open_poll(service: DebateService) -> None:
+    """Review finding: raise k (or after-close), vote, then undo it - the open poll showed results again."""
+    from core.scheduler.commands import ScheduleCommands
+
+    poll = await post(service)
+    assert not (await service.settings(ADMIN, "10")).error
+    for i, option in enumerate(["-2", "1", "2", "2"]):
+        await service.vote(member(f"m{i}"), poll, option)
+    assert not (await service.settings(ADMIN, "3")).error
+    assert not (await service.poll_card(poll)).results.visible  # type: ignore[union-attr]
+    schedule = ScheduleCommands(service)
+    assert not (await schedule.handle(ADMIN, ["set", "time=09:00", "results=after-close", "k=3"])).error
+    assert not (await schedule.handle(ADMIN, ["set", "results=live"])).error
+    card = await service.poll_card(poll)
+    assert not card.results.visible and "Results show from 10 votes" in card.footer  # type: ignore[union-attr]
+    assert "when the poll closes" in (card.results.hidden_note or "")  # type: ignore[union-attr]

@@ -116,7 +116,8 @@ class Store(Protocol):
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None: ...
 
-    async def save_channel_settings(self, settings: ChannelSettings) -> None: ...
+    async def save_channel_settings(self, settings: ChannelSettings) -> None:
+        """Save; a higher k or after-close mode is also written onto the channel's open polls."""
 
     async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
         """Every poll of the space with its aggregate, oldest first (for export)."""

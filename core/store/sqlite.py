@@ -326,7 +326,12 @@ class SqliteStore(ScheduleQueries):
                 f"SELECT poll_id, first_option_id, option_id FROM votes WHERE voter_key = ? AND {in_space}",
                 (voter_key, space_id),
             )
-            held = [r for r in await cur.fetchall() if r[2] is not None]
+            rows = await cur.fetchall()
+            # Only open polls drop the vote (as a retract would). A closed poll's final counts stay:
+            # changing them would tell anyone comparing results before and after how this member voted.
+            cur = await conn.execute("SELECT id FROM polls WHERE space_id = ? AND closed_at IS NULL", (space_id,))
+            open_ids = {row[0] for row in await cur.fetchall()}
+            held = [r for r in rows if r[2] is not None and r[0] in open_ids]
             await conn.executemany(
                 "UPDATE tallies SET n = n - 1 WHERE poll_id = ? AND first_option_id = ? AND option_id = ?", held
             )
@@ -367,6 +372,14 @@ class SqliteStore(ScheduleQueries):
                 "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes, "
                 "results_live = excluded.results_live",
                 (settings.space_id, settings.channel_id, settings.min_votes, int(settings.results_live)),
+            )
+            # Stricter settings reach the channel's open polls in the same write; looser ones wait for the
+            # next poll. Kept on the poll itself, so undoing the change can never loosen an open poll.
+            await conn.execute(
+                "UPDATE polls SET min_votes = MAX(COALESCE(min_votes, 0), ?), "
+                "results_live = CASE WHEN ? = 0 THEN 0 ELSE results_live END "
+                "WHERE space_id = ? AND channel_id = ? AND closed_at IS NULL",
+                (settings.min_votes, int(settings.results_live), settings.space_id, settings.channel_id),
             )
 
         await self.writer.run(op)
