@@ -179,3 +179,24 @@ async def test_run_forever_purges_daily_even_when_every_tick_fails(
     with pytest.raises(asyncio.CancelledError):
         await Scheduler(service, {"fake": FakePort(clock)}, "p1", clock).run_forever(interval=0)
     assert purges == [TODAY + timedelta(days=1), TODAY + timedelta(days=2)]
+
+
+async def test_admins_see_the_notice_in_schedule_show_and_home(
+    service: DebateService, store: SqliteStore, clock: FakeClock
+) -> None:
+    from dataclasses import replace
+
+    from core.scheduler.commands import ScheduleCommands
+    from tests.conftest import member
+
+    await store.save_schedule(daily("broken", NINE, clock.now - timedelta(minutes=1)))
+    scheduler = Scheduler(service, {"fake": FakePort(clock, refusing={"broken"})}, "p1", clock)
+    for _ in range(40):
+        await scheduler.tick()
+        clock.advance(minutes=5)
+    admin = member("admin", admin=True, channel="broken")
+    shown = await ScheduleCommands(service).handle(admin, ["show"])
+    assert "Last problem" in shown.text and TODAY.isoformat() in shown.text
+    home = await service.home(replace(admin, channel_id=""))
+    assert len(home.notices) == 1 and TODAY.isoformat() in home.notices[0]
+    assert (await service.home(member("someone"))).notices == ()

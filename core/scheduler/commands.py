@@ -150,6 +150,9 @@ class ScheduleCommands:
             f"Polls stay open {hours:g} h; results {'live' if settings.results_live else 'after close'}, "
             f"shown from {settings.min_votes} votes; deck in {schedule.deck_order} order.",
         ]
+        trouble = [n for n in await self.service.store.notices(actor.space_id) if n.channel_id == actor.channel_id]
+        if trouble:
+            lines.append(f"Last problem ({when(trouble[0].at, zone)}): {trouble[0].text}")
         return Reply(text=(prefix + "\n" if prefix else "") + "\n".join(lines))
 
     async def off(self, actor: Actor) -> Reply:
