@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from core import presenter
+from core import overview, presenter
 from core.actions import Action, ActionError, ActionKind, decode
-from core.export import results_csv
 from core.models import ChannelSettings, ContentPack, Poll, Prompt, Results, StanceEntry, VoteKind
 from core.privacy import (
     DEFAULT_MIN_VOTES,
@@ -300,31 +299,8 @@ class DebateService:
         return Reply(card=presenter.stance_card(entries))
 
     async def home(self, actor: Actor) -> Home:
-        """The member's overview: only polls of channels the platform confirms they can see.
-
-        App Home has no channel of its own, so without `actor.can_view` it shows the member's own
-        stance and nothing else.
-        """
-        now = self.clock()
-
-        async def visible(polls: list[Poll]) -> list[Poll]:
-            return [p for p in polls if await may_see(p, actor.space_id, "", actor.can_view)]
-
-        current = await visible([p for p in await self.store.open_polls(actor.space_id) if p.is_open(now)])
-        closed = await visible([p for p in await self.store.recent_polls(actor.space_id, limit=25)
-                                if not p.is_open(now)])
-        stance = (await self.stance(actor)).card
-        assert stance is not None
-        notices: tuple[str, ...] = ()
-        if actor.is_admin:
-            notices = tuple(n.text for n in await self.store.notices(actor.space_id))
-        return Home(
-            stance=stance,
-            today=await self.poll_card(current[0].id) if current else None,
-            today_channel=current[0].channel_id if current else None,
-            latest=await self.outcome_card(closed[0].id) if closed else None,
-            notices=notices,
-        )
+        """The member's overview, with only polls of channels they can see (see core.overview)."""
+        return await overview.home(self, actor)
 
     @answers_errors
     async def forget_me(self, actor: Actor, confirmed: bool = False) -> Reply:
@@ -395,20 +371,8 @@ class DebateService:
                      attachment=Attachment("counterpoint-results.csv", data))
 
     async def export_csv(self, space_id: str, viewer: Actor | None = None) -> bytes:
-        """Aggregates of the space's polls, each as the visibility rule shows it now.
-
-        From chat (`viewer` given) only polls of channels the admin can see; from the command line,
-        run by whoever holds the database, every poll of the space.
-        """
-        rows: list[tuple[Poll, Prompt, Results]] = []
-        for poll, tally in await self.store.polls_with_tallies(space_id):
-            prompt = self.content.prompt(poll.prompt_id)
-            if prompt is None or poll.abandoned:
-                continue
-            if viewer is not None and not await may_see(poll, viewer.space_id, viewer.channel_id, viewer.can_view):
-                continue
-            rows.append((poll, prompt, visible_results(poll, prompt, tally, await self.rule(poll), self.clock())))
-        return results_csv(rows)
+        """Aggregates of the space's polls as the visibility rule shows them (see core.overview)."""
+        return await overview.space_csv(self, space_id, viewer)
 
     @answers_errors
     async def settings(self, actor: Actor, min_votes: str | None = None) -> Reply:

@@ -1,0 +1,56 @@
+"""Overviews across a space's polls: a member's App Home and the CSV export.
+
+Both go through the same rules as single-poll outputs: channel scope (core.visibility.may_see) and
+the redacted results (core.visibility.visible_results).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.export import results_csv
+from core.models import Poll, Prompt, Results
+from core.usecase import Actor, Home
+from core.visibility import may_see, visible_results
+
+if TYPE_CHECKING:
+    from core.service import DebateService
+
+
+async def home(service: DebateService, actor: Actor) -> Home:
+    """App Home has no channel of its own: without `actor.can_view` it shows the member's own stance only."""
+    now = service.clock()
+
+    async def visible(polls: list[Poll]) -> list[Poll]:
+        return [p for p in polls if await may_see(p, actor.space_id, "", actor.can_view)]
+
+    store = service.store
+    current = await visible([p for p in await store.open_polls(actor.space_id) if p.is_open(now)])
+    closed = await visible([p for p in await store.recent_polls(actor.space_id, limit=25) if not p.is_open(now)])
+    stance = (await service.stance(actor)).card
+    assert stance is not None
+    notices: tuple[str, ...] = ()
+    if actor.is_admin:
+        notices = tuple(n.text for n in await store.notices(actor.space_id))
+    return Home(
+        stance=stance,
+        today=await service.poll_card(current[0].id) if current else None,
+        today_channel=current[0].channel_id if current else None,
+        latest=await service.outcome_card(closed[0].id) if closed else None,
+        notices=notices,
+    )
+
+
+async def space_csv(service: DebateService, space_id: str, viewer: Actor | None = None) -> bytes:
+    """From chat (`viewer` given) only polls of channels the admin can see; from the command line, run by
+    whoever holds the database, every poll of the space."""
+    rows: list[tuple[Poll, Prompt, Results]] = []
+    for poll, tally in await service.store.polls_with_tallies(space_id):
+        prompt = service.content.prompt(poll.prompt_id)
+        if prompt is None or poll.abandoned:
+            continue
+        if viewer is not None and not await may_see(poll, viewer.space_id, viewer.channel_id, viewer.can_view):
+            continue
+        rule = await service.rule(poll)
+        rows.append((poll, prompt, visible_results(poll, prompt, tally, rule, service.clock())))
+    return results_csv(rows)
