@@ -19,7 +19,7 @@ from core.store.sqlite_notices import NoticeQueries, insert_notice
 from core.store.sqlite_rows import POLL_COLUMNS, dt, insert_poll, poll_from_row, ts
 
 if TYPE_CHECKING:
-    from core.store.group_commit import GroupCommitWriter
+    pass
 
 _SCHEDULE_COLUMNS = (
     "space_id, channel_id, platform, time_of_day, timezone, weekdays, duration_minutes, deck_order, "
@@ -54,14 +54,7 @@ async def _advance_done_through(conn: aiosqlite.Connection, space_id: str, chann
 
 
 class ScheduleQueries(NoticeQueries):
-    # Provided by SqliteStore, which opens the connections this mixin's queries run on.
-    @property
-    def writer(self) -> GroupCommitWriter:
-        raise NotImplementedError
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
+    # `writer` and `reader` come from NoticeQueries' declarations, provided by SqliteStore.
 
     async def save_schedule(self, schedule: Schedule) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
