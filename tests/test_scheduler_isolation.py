@@ -200,3 +200,43 @@ async def test_admins_see_the_notice_in_schedule_show_and_home(
     home = await service.home(replace(admin, channel_id=""))
     assert len(home.notices) == 1 and TODAY.isoformat() in home.notices[0]
     assert (await service.home(member("someone"))).notices == ()
+
+
+async def test_a_channel_refusing_three_days_running_is_paused_once_and_resumes(
+    service: DebateService, store: SqliteStore, clock: FakeClock
+) -> None:
+    """Review finding: a channel removed for good got five refused posts and a notice every day, forever."""
+    from core.scheduler.commands import ScheduleCommands
+    from tests.conftest import member
+
+    start = clock.now
+    for channel in ("broken", "fine"):
+        await store.save_schedule(daily(channel, NINE, start - timedelta(minutes=1)))
+    port = FakePort(clock, refusing={"broken"})
+    scheduler = Scheduler(service, {"fake": port}, "p1", clock)
+    for day in range(5):
+        clock.now = start + timedelta(days=day)
+        for _ in range(25):  # 09:00 to 10:12, past every retry
+            await scheduler.tick()
+            clock.advance(minutes=3)
+    attempts_per_day = [sum(1 for ch, at in port.post_attempts if ch == "broken" and (at - start).days == d)
+                        for d in range(5)]
+    assert attempts_per_day == [5, 5, 5, 0, 0], attempts_per_day
+    assert sum(1 for ch, _poll, _at in port.posts if ch == "fine") == 5, "the other channel posts every day"
+    notices = [n.text for n in await store.notices("S1") if n.channel_id == "broken"]
+    assert len(notices) == 4 and "paused" in notices[0]  # newest first: three days skipped, then the pause
+    paused = await store.get_schedule("S1", "broken")
+    assert paused is not None and not paused.enabled
+    from dataclasses import replace
+
+    admin = replace(member("admin", admin=True, channel="broken"), platform="fake")
+    shown = await ScheduleCommands(service).handle(admin, ["show"])
+    assert "paused" in shown.text
+    port.refusing.clear()
+    clock.now = start + timedelta(days=5, hours=-1)
+    assert not (await ScheduleCommands(service).handle(admin, ["set"])).error
+    clock.now = start + timedelta(days=5)
+    for _ in range(3):
+        await scheduler.tick()
+        clock.advance(minutes=3)
+    assert any(ch == "broken" for ch, _poll, _at in port.posts), "schedule set turned it back on"

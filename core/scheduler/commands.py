@@ -132,9 +132,11 @@ class ScheduleCommands:
 
     async def show(self, actor: Actor, prefix: str = "") -> Reply:
         schedule = await self.service.store.get_schedule(actor.space_id, actor.channel_id)
+        trouble = [n for n in await self.service.store.notices(actor.space_id) if n.channel_id == actor.channel_id]
         if schedule is None or not schedule.enabled:
+            last = f" Last problem: {trouble[0].text}" if trouble and schedule is not None else ""
             return Reply(text=(prefix + " " if prefix else "") + "No daily question is scheduled in this channel. "
-                         f"Set one with `{self.service.command} schedule set time=09:00 tz=Europe/Berlin`.")
+                         f"Set one with `{self.service.command} schedule set time=09:00 tz=Europe/Berlin`." + last)
         now = self.service.clock()
         _day, instant = next_occurrence(rule_of(schedule), max(now, schedule.since),
                                        done_through=schedule.done_through)
@@ -150,7 +152,6 @@ class ScheduleCommands:
             f"Polls stay open {hours:g} h; results {'live' if settings.results_live else 'after close'}, "
             f"shown from {settings.min_votes} votes; deck in {schedule.deck_order} order.",
         ]
-        trouble = [n for n in await self.service.store.notices(actor.space_id) if n.channel_id == actor.channel_id]
         if trouble:
             lines.append(f"Last problem ({when(trouble[0].at, zone)}): {trouble[0].text}")
         return Reply(text=(prefix + "\n" if prefix else "") + "\n".join(lines))

@@ -35,6 +35,8 @@ DEFAULT_LEASE = timedelta(minutes=2)
 TICK_SECONDS = 20.0
 CONCURRENT_SCHEDULES = 32
 MAX_POST_ATTEMPTS = 5
+# A channel that refused every post on this many scheduled days in a row is paused, not retried forever.
+PAUSE_AFTER_REFUSED_DAYS = 3
 POST_RETRY_FIRST = timedelta(minutes=2)
 
 
@@ -211,9 +213,26 @@ class Scheduler:
             if notice:
                 log.warning("gave up the %s question in %s: skipped, admins notified", day, where)
                 report.given_up.append((schedule.space_id, schedule.channel_id, day))
+                await self._pause_if_always_refused(schedule, day, now)
             else:
                 log.warning("skipped the %s question in %s: not posted before the grace window ended", day, where)
             report.skipped.append((schedule.space_id, schedule.channel_id, day))
+
+    async def _pause_if_always_refused(self, schedule: Schedule, day: date, now: datetime) -> None:
+        states = await self.store.occurrence_states(schedule.space_id, schedule.channel_id)
+        recent = sorted((d for d in states if d <= day), reverse=True)[:PAUSE_AFTER_REFUSED_DAYS]
+        if len(recent) < PAUSE_AFTER_REFUSED_DAYS:
+            return
+        for past in recent:
+            info = await self.store.occurrence_info(schedule, past)
+            if info is None or info.state != "skipped" or info.failures == 0:
+                return
+        notice = (f"Daily questions in this channel are paused: the channel refused every post on the last "
+                  f"{PAUSE_AFTER_REFUSED_DAYS} scheduled days. Give the bot access again, then turn them back on "
+                  "with `schedule set`.")
+        if await self.store.pause_schedule(schedule.space_id, schedule.channel_id, notice, now):
+            log.warning("paused the schedule of %s/%s after %d refused days", schedule.space_id,
+                        schedule.channel_id, PAUSE_AFTER_REFUSED_DAYS)
 
     async def _settle_missed(
         self, schedule: Schedule, day: date, due_at: datetime, now: datetime, report: TickReport

@@ -155,6 +155,9 @@ class Store(Protocol):
 
     async def occurrence_info(self, schedule: Schedule, local_date: date) -> OccurrenceInfo | None: ...
 
+    async def pause_schedule(self, space_id: str, channel_id: str, notice: str, at: datetime) -> bool:
+        """Turn a channel's schedule off with a notice, in one write; False if it was already off."""
+
     async def fail_occurrence(self, schedule: Schedule, local_date: date, holder: str, retry_at: datetime) -> bool:
         """Count a refused post and hold the claim until `retry_at`; False if `holder` lost the claim."""
 

@@ -252,6 +252,20 @@ class ScheduleQueries(NoticeQueries):
 
         return await self.writer.run(op)
 
+    async def pause_schedule(self, space_id: str, channel_id: str, notice: str, at: datetime) -> bool:
+        """Turn a channel's schedule off with a notice, in one write; False if it was already off."""
+
+        async def op(conn: aiosqlite.Connection) -> bool:
+            cur = await conn.execute(
+                "UPDATE schedules SET enabled = 0 WHERE space_id = ? AND channel_id = ? AND enabled = 1",
+                (space_id, channel_id),
+            )
+            if cur.rowcount == 1:
+                await insert_notice(conn, space_id, channel_id, notice, at)
+            return cur.rowcount == 1
+
+        return await self.writer.run(op)
+
     async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]:
         cur = await self.reader.execute(
             "SELECT local_date, state, poll_id FROM occurrences WHERE space_id = ? AND channel_id = ?",
