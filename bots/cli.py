@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     export = sub.add_parser("export", help="write aggregate results as CSV (never member data)",
-                            description="Aggregate results per poll and option as CSV. Counts below a "
-                                        "channel's minimum are left blank.")
+                            description="Aggregate results per poll and option as CSV, as the visibility rule shows "
+                                        "them now: figures a poll's threshold or after-close mode hides "
+                                        "are left blank. Never member data.")
     export.add_argument("--space", default="console",
                         help="Discord server id or Slack team id (default: console)")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")

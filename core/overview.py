@@ -25,7 +25,9 @@ async def home(service: DebateService, actor: Actor) -> Home:
         return [p for p in polls if await may_see(p, actor.space_id, "", actor.can_view)]
 
     store = service.store
-    current = await visible([p for p in await store.open_polls(actor.space_id) if p.is_open(now)])
+    # A poll still being posted takes no votes yet, so Home does not offer its buttons either.
+    current = await visible([p for p in await store.open_polls(actor.space_id)
+                             if p.is_open(now) and p.message_ref is not None])
     closed = await visible([p for p in await store.recent_polls(actor.space_id, limit=25) if not p.is_open(now)])
     stance = (await service.stance(actor)).card
     assert stance is not None

@@ -157,7 +157,7 @@ class DebateService:
         now = self.clock()
         settings = await self.channel_settings(space_id, channel_id)
         return await self.store.create_poll(space_id, channel_id, prompt.id, now, now + self.poll_duration,
-                                            platform, min_votes=max(settings.min_votes, MIN_VOTES_FLOOR),
+                                            platform, min_votes=settings.min_votes,
                                             results_live=settings.results_live)
 
     async def publish(self, post: PollPost, send: Callable[[Card], Awaitable[str]]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -20,15 +19,10 @@ import aiohttp
 from bots.runner import supervise
 from core.settings import SettingsError
 from tests.fakes.slack_fake import FakeSlack, sign, slash_body
+from tests.slack_helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "runner-signing-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_bot(tmp_path: Path, slack: FakeSlack, slack_port: int, discord_base: str) -> subprocess.Popen[str]:

@@ -338,7 +338,7 @@ class SlackAdapter(SlackPort):
         actor = self.actor(team_id, "", user_id, is_admin=await self.admins.is_admin(team_id, user_id))
         home = await self.service.home(actor)
         view = blocks.home_view(home.stance, home.today, home.today_channel, home.latest,
-                                home.notices if actor.is_admin else ())
+                                home.notices)
         try:
             await self.client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
