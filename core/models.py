@@ -51,11 +51,24 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Axis:
+    """The two poles of a pack's scale: a lean of -2 is all `low`, +2 all `high`."""
+
+    low: str = "security"
+    high: str = "privacy"
+
+
+CUSTOM_PROMPT_PREFIX = "custom-"  # ids of questions facilitators typed in chat; packs may not use it
+
+
+@dataclass(frozen=True)
 class ContentPack:
     article: Article
     sections: tuple[Section, ...]
     scale: tuple[Option, ...]
     prompts: tuple[Prompt, ...]
+    topic: str = "AI in law enforcement"  # what the debate is about, as help and results name it
+    axis: Axis = field(default_factory=Axis)
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
@@ -189,6 +202,18 @@ class ChannelSettings:
     channel_id: str
     min_votes: int
     results_live: bool = True
+    poll_duration: timedelta | None = None  # None: the bot's default (POLL_DURATION_HOURS)
+    members_post: bool = False  # whether members may open the day's poll; facilitators always may
+
+
+@dataclass(frozen=True)
+class SpaceSettings:
+    """Who runs the debate in a space and where. Platform admins always count as facilitators."""
+
+    space_id: str
+    facilitator_roles: frozenset[str] = frozenset()  # Discord role ids chosen by a Manage Server admin
+    facilitators: frozenset[str] = frozenset()  # Slack member ids named by workspace admins
+    channels: frozenset[str] = frozenset()  # the only channels the bot answers in; empty: every channel
 
 
 DECK_ORDERS = ("section", "shuffle")
