@@ -1,0 +1,7 @@
+"""Wording of the slack area (see core.catalogue)."""
+
+from __future__ import annotations
+
+from core.catalogue import Message
+
+MESSAGES: dict[str, Message] = {}
