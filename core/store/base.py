@@ -122,6 +122,11 @@ class Store(Protocol):
     async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
         """Every poll of the space with its aggregate, oldest first (for export)."""
 
+    async def known_spaces(self) -> list[tuple[str, int]]:
+        """Every space id the database knows (from polls, channel or space settings, schedules, notices,
+        custom questions), each once, with its number of polls as export counts them (abandoned polls
+        left out; a space known only from its settings has 0), sorted by space id."""
+
     # -- scheduling -----------------------------------------------------------------------------
 
     async def save_schedule(self, schedule: Schedule) -> None:

@@ -33,6 +33,7 @@ from core.store.sqlite_rows import insert_poll
 from core.store.sqlite_rows import poll_from_row as _poll
 from core.store.sqlite_rows import ts as _ts
 from core.store.sqlite_schedules import ScheduleQueries
+from core.store.sqlite_spaces import SpaceQueries
 from core.store.sqlite_votes import apply_votes
 from core.store.vote_plan import VoteRequest
 
@@ -44,7 +45,7 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _VISIBLE = "abandoned_at IS NULL"  # abandoned polls (post refused) appear in no listing
 
 
-class SqliteStore(ScheduleQueries):
+class SqliteStore(ScheduleQueries, SpaceQueries):
     """SQLite behind the Store contract.
 
     exclusive=True (run, console) holds a flock on `<db>.lock` while open, so a second process on the

@@ -1,26 +1,17 @@
-"""One behaviour suite for every Store backend (see backends.py)."""
+"""One behaviour suite for every Store backend (see backends.py; the `backend` fixture is in conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from core.models import ChannelSettings, VoteKind
 from core.store.base import PollAlreadyOpen, Store, StoreError
-from tests.contract.backends import BACKENDS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    async with BACKENDS[request.param](tmp_path) as store:  # type: ignore[attr-defined]
-        yield store
 
 
 async def new_poll(store: Store, channel: str = "C1", hours: int = 24, space: str = "S1") -> int:
