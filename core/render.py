@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.moments import resolve
 from core.text import bar
 
 
@@ -63,6 +64,9 @@ class Card:
     buttons: tuple[Button, ...] = ()
     footer: str = ""
     marker: str | None = None  # identifies a poll message so it can be found again in a channel
+    # Open/closed and until when, with core.moments tokens: shown where the platform renders times
+    # in the reader's zone (never a footer, where Discord shows them raw).
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ def render_text(card: Card, numbered: bool = False) -> str:
     lines = [card.title]
     if card.context:
         lines.append(card.context)
+    if card.status:
+        lines.append(card.status)
     if card.text:
         lines.extend(["", card.text])
     for f in card.fields:
@@ -122,7 +128,7 @@ def render_text(card: Card, numbered: bool = False) -> str:
             lines.append(f"  [{i}] {label}" if numbered else f"  [{label}]")
     if card.footer:
         lines.extend(["", card.footer])
-    return "\n".join(lines)
+    return resolve("\n".join(lines))
 
 
 def render_reply(reply: Reply, numbered: bool = False) -> str:
@@ -131,4 +137,4 @@ def render_reply(reply: Reply, numbered: bool = False) -> str:
         parts.append(reply.text)
     if reply.card is not None:
         parts.append(render_text(reply.card, numbered=numbered))
-    return "\n\n".join(parts)
+    return resolve("\n\n".join(parts))
