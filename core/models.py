@@ -45,6 +45,8 @@ class Prompt:
     options: tuple[Option, ...]
     uses_scale: bool
     follow_up: str | None = None
+    low_means: str = ""  # scale prompts: what a lean of -2 means for this question, in a few words
+    high_means: str = ""  # ... and what +2 means
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
