@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.models import ChannelSettings, Claim, Notice, Poll, Schedule, Tally, VoteOutcome
+from core.models import (
+    ChannelSettings,
+    Claim,
+    Notice,
+    Option,
+    Poll,
+    Prompt,
+    Schedule,
+    SpaceSettings,
+    Tally,
+    VoteOutcome,
+)
 from core.store.occurrence import OccurrenceInfo, OutcomeClaim
 
 
@@ -114,13 +125,45 @@ class Store(Protocol):
     async def purge_votes_closed_before(self, cutoff: datetime) -> int:
         """Drop per-vote rows of polls closed before `cutoff`, keeping their tallies."""
 
-    async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None: ...
+    async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
+        """The channel's saved settings (every field as last saved; `poll_duration` in whole seconds,
+        None meaning the bot's default), or None when the channel never saved any."""
 
     async def save_channel_settings(self, settings: ChannelSettings) -> None:
-        """Save; a higher k or after-close mode is also written onto the channel's open polls."""
+        """Create or replace the channel's settings in one write. A higher k or after-close mode is also
+        written onto the channel's open polls in that write (a lower k or live mode, and a new duration
+        or members_post, apply from the next poll). `poll_duration` keeps whole seconds; one under a
+        second, zero or negative is refused with StoreError and nothing is saved."""
 
     async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
         """Every poll of the space with its aggregate, oldest first (for export)."""
+
+    # -- spaces: who facilitates, where the bot answers, custom questions --------------------------
+
+    async def space_settings(self, space_id: str) -> SpaceSettings:
+        """The space's saved sets; a SpaceSettings with empty sets when nothing was saved."""
+
+    async def save_space_settings(self, settings: SpaceSettings) -> None:
+        """Replace all three stored sets of `settings.space_id` in one write. Readers, and concurrent
+        saves, see the sets of one whole save or another: never a mix of two saves, never a set lost
+        half-way. The last save to commit wins (a caller adding to a set reads, changes and saves)."""
+
+    async def create_custom_prompt(
+        self,
+        space_id: str,
+        channel_id: str,
+        question: str,
+        options: tuple[Option, ...],
+        uses_scale: bool,
+        now: datetime,
+    ) -> Prompt:
+        """Store a question a facilitator typed and return it as a Prompt: id f"{CUSTOM_PROMPT_PREFIX}{n}"
+        (n never reused, so a poll's prompt id always names the same question), section_id "", follow_up
+        None. Options are kept whole (id, label, emoji, meaning, lean). Who wrote it is not stored."""
+
+    async def custom_prompt(self, prompt_id: str) -> Prompt | None:
+        """The stored custom question with exactly this id, equal to what create_custom_prompt returned;
+        None for any other string (a pack's id, a malformed or unknown custom id), never an exception."""
 
     async def known_spaces(self) -> list[tuple[str, int]]:
         """Every space id the database knows (from polls, channel or space settings, schedules, notices,

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 
-from core.models import ChannelSettings, Poll, Tally, VoteOutcome
+from core.models import Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
 from core.store.group_commit import GroupCommitWriter
 from core.store.sqlite_errors import store_error, surfacing_store_errors
@@ -357,33 +357,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries):
 
         return await self.writer.run(op, wipe=True)
 
-    # -- settings and export --------------------------------------------------------------------
-
-    async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
-        row = await self._row(
-            "SELECT min_votes, results_live FROM channel_settings WHERE space_id = ? AND channel_id = ?",
-            (space_id, channel_id),
-        )
-        return ChannelSettings(space_id, channel_id, row[0], bool(row[1])) if row else None
-
-    async def save_channel_settings(self, settings: ChannelSettings) -> None:
-        async def op(conn: aiosqlite.Connection) -> None:
-            await conn.execute(
-                "INSERT INTO channel_settings (space_id, channel_id, min_votes, results_live) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes, "
-                "results_live = excluded.results_live",
-                (settings.space_id, settings.channel_id, settings.min_votes, int(settings.results_live)),
-            )
-            # Stricter settings reach the channel's open polls in the same write; looser ones wait for the
-            # next poll. Kept on the poll itself, so undoing the change can never loosen an open poll.
-            await conn.execute(
-                "UPDATE polls SET min_votes = MAX(COALESCE(min_votes, 0), ?), "
-                "results_live = CASE WHEN ? = 0 THEN 0 ELSE results_live END "
-                "WHERE space_id = ? AND channel_id = ? AND closed_at IS NULL",
-                (settings.min_votes, int(settings.results_live), settings.space_id, settings.channel_id),
-            )
-
-        await self.writer.run(op)
+    # -- export -------------------------------------------------------------------------------
 
     async def polls_with_tallies(self, space_id: str) -> list[tuple[Poll, Tally]]:
         polls = await self._polls("space_id = ?", (space_id,), "ORDER BY id")
