@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -22,12 +23,31 @@ for Discord and Slack. Settings come from the environment and an optional .env f
 
 
 def _fail(message: str, code: int = 2) -> int:
-    print(f"counterpoint: {message}", file=sys.stderr)
+    # One line whatever the message holds: an exception's text may carry newlines.
+    line = " ".join(str(message).split())
+    print(f"counterpoint: {line}", file=sys.stderr)
     return code
 
 
-def _settings() -> Settings:
-    return load_settings()
+def version() -> str:
+    """The installed package's version; a source checkout run without `pip install` says so."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("counterpoint")
+    except PackageNotFoundError:
+        return "0+unknown (not installed; run 'pip install -e .')"
+
+
+def _settings(args: argparse.Namespace | None = None) -> Settings:
+    env_file = getattr(args, "env_file", None)
+    if env_file is None:
+        return load_settings()
+    path = Path(env_file)
+    if not path.is_file():
+        raise SettingsError(f"--env-file: no file at {path.absolute()}")
+    return load_settings(dotenv=path)
 
 
 async def _console(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,37 +65,79 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bots.wiring import make_store
+    from bots.wiring import open_store
 
-    store = make_store(settings)
-    await store.open()
-    try:
-        version = await store.schema_version()
-    finally:
-        await store.close()
-    print(f"database {settings.sqlite_path} is at schema version {version}")
+    async with open_store(settings) as store:
+        schema = await store.schema_version()
+    print(f"database {settings.database_file} is at schema version {schema}")
     return 0
+
+
+async def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from core.store.sqlite_backup import BackupError, backup_database
+
+    try:
+        result = await asyncio.to_thread(backup_database, settings.database_file, args.file, args.force)
+    except BackupError as exc:
+        return _fail(str(exc), 1)
+    print(f"backed up {result.source} to {result.target} ({result.size} bytes, schema version "
+          f"{result.schema_version}); restore: stop the bot, copy it back to {result.source}, start")
+    return 0
+
+
+def _spaces_hint(space: str | None, path: str, spaces: list[tuple[str, int]]) -> str:
+    """Which spaces exist, so the operator can pick one: ids and poll counts only, never member data."""
+    if not spaces:
+        return f"the database at {path} has no polls yet; nothing to export"
+    shown = ", ".join(f"{sid} ({n} poll{'' if n == 1 else 's'})" for sid, n in spaces[:20])
+    more = f" and {len(spaces) - 20} more" if len(spaces) > 20 else ""
+    if space is None:
+        return f"name a space with --space; the database at {path} knows: {shown}{more}"
+    return f"the database at {path} has no space '{space}'; it knows: {shown}{more}"
+
+
+def _export_target(args: argparse.Namespace, settings: Settings) -> tuple[int, str] | Path | None:
+    """What can be refused before the database is opened: (exit code, message), else the file (None: stdout)."""
+    target = None if args.output == "-" else Path(args.output).absolute()
+    if target is not None and (problem := _unwritable(target)):
+        return 1, f"cannot write {target}: {problem}"
+    if not os.path.isfile(settings.database_file):  # exporting must never create an empty database
+        return 2, f"no database at {settings.database_file} (check DATABASE_URL); nothing to export"
+    return target
 
 
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
     from bots.wiring import open_service
 
+    checked = await asyncio.to_thread(_export_target, args, settings)
+    if isinstance(checked, tuple):
+        return _fail(checked[1], checked[0])
     async with open_service(settings) as service:
+        spaces = await service.store.known_spaces()
+        if args.space is None or args.space not in dict(spaces):
+            # Without this an unknown space gave an empty file and no hint why.
+            return _fail(_spaces_hint(args.space, settings.database_file, spaces))
         data = await service.export_csv(args.space)
-    if args.output == "-":
+    if checked is None:
         sys.stdout.write(data.decode("utf-8"))
-    else:
-        target = await asyncio.to_thread(_absolute, args.output)
-        try:
-            await asyncio.to_thread(target.write_bytes, data)
-        except OSError as exc:
-            return _fail(f"cannot write {target}: {exc.strerror or exc}")
-        print(f"wrote {target}")
+        return 0
+    try:
+        await asyncio.to_thread(checked.write_bytes, data)
+    except OSError as exc:
+        return _fail(f"cannot write {checked}: {exc.strerror or exc}", 1)
+    print(f"wrote {checked}")
     return 0
 
 
-def _absolute(path: str) -> Path:
-    return Path(path).absolute()
+def _unwritable(target: Path) -> str | None:
+    """Why `target` cannot be written, checked before the database is opened; None if it looks fine."""
+    if target.is_dir():
+        return "it is a directory"
+    if not target.parent.is_dir():
+        return f"the directory {target.parent} does not exist"
+    if not os.access(target.parent, os.W_OK) and not (target.exists() and os.access(target, os.W_OK)):
+        return f"the directory {target.parent} is not writable"
+    return None
 
 
 def _content_check(args: argparse.Namespace) -> int:
@@ -95,6 +157,10 @@ def _content_check(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="counterpoint", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"counterpoint {version()}")
+    parser.add_argument("--env-file", metavar="FILE",
+                        help="read settings from FILE instead of ./.env; a relative DATABASE_URL path is "
+                             "relative to this file's directory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     console = sub.add_parser("console", help="try the bot in this terminal, no tokens needed",
@@ -121,13 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = db_sub.add_parser("migrate", help="apply pending schema migrations (start-up does this too)",
                                 description="Apply pending migrations to DATABASE_URL and print the version.")
     migrate.set_defaults(handler=_migrate)
+    backup = db_sub.add_parser(
+        "backup", help="copy the database to FILE (safe while the bot runs)",
+        description="A consistent copy of the SQLite database (sqlite3 online backup), safe while "
+                    "'counterpoint run' is serving. Refuses an existing FILE unless --force. To restore: stop "
+                    "the bot, copy FILE back to the database path, start it (see docs/deploy.md).")
+    backup.add_argument("file", help="where to write the copy, e.g. backups/counterpoint-2026-01-31.db")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=_backup)
 
     export = sub.add_parser("export", help="write aggregate results as CSV (never member data)",
                             description="Aggregate results per poll and option as CSV, as the visibility rule shows "
                                         "them now: figures a poll's threshold or after-close mode hides "
                                         "are left blank. Never member data.")
-    export.add_argument("--space", default="console",
-                        help="Discord server id or Slack team id (default: console)")
+    export.add_argument("--space", default=None,
+                        help="Discord server id, Slack team id, or 'console'; without it the spaces the "
+                             "database knows are listed")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
     export.set_defaults(handler=_export)
 
@@ -140,8 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last net: an operator sees one line, never a traceback
+        log.debug("unexpected failure", exc_info=True)
+        return _fail(f"unexpected error: {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG logs the details)", 1)
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if getattr(args, "sync_handler", None) is not None:
-        return args.sync_handler(args)
+        return int(args.sync_handler(args))
     handler: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]] | None = getattr(
         args, "handler", None
     )
@@ -149,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = _settings()
+        settings = _settings(args)
     except SettingsError as exc:
         return _fail(str(exc))
     from bots.logsafety import configure_logging
@@ -165,8 +250,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except SettingsError as exc:
         return _fail(str(exc))
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":

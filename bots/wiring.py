@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,10 +16,32 @@ from core.service import DebateService
 from core.settings import Settings
 from core.store.sqlite import SqliteStore
 
+log = logging.getLogger("counterpoint")
+
+NEW_DATABASE = ("created a new, empty database at {path}; if you expected your existing votes, check "
+                "DATABASE_URL (a relative path is relative to the .env file's directory, else the current one)")
+
 
 def make_store(settings: Settings, exclusive: bool = False) -> SqliteStore:
     """exclusive=True for long-running processes (run, console): a second one on the same file is refused."""
-    return SqliteStore(settings.sqlite_path, synchronous=settings.sqlite_synchronous, exclusive=exclusive)
+    return SqliteStore(settings.database_file, synchronous=settings.sqlite_synchronous, exclusive=exclusive)
+
+
+@asynccontextmanager
+async def open_store(settings: Settings, exclusive: bool = False) -> AsyncIterator[SqliteStore]:
+    """An open (migrated) store, closed on exit; warns once when opening it created the file."""
+    path = settings.database_file
+    existed = await asyncio.to_thread(os.path.exists, path)
+    store = make_store(settings, exclusive=exclusive)
+    await store.open()
+    try:
+        if not existed:
+            # A wrong working directory or DATABASE_URL silently starts a second, empty database with
+            # a new voter key: say so loudly, naming the absolute path.
+            log.warning(NEW_DATABASE.format(path=path))
+        yield store
+    finally:
+        await store.close()
 
 
 @asynccontextmanager
@@ -25,9 +50,7 @@ async def open_service(
 ) -> AsyncIterator[DebateService]:
     """An open store and a ready service; the store is closed (queued writes finished) on exit."""
     content = load_pack(settings.content_pack)
-    store = make_store(settings, exclusive=exclusive)
-    await store.open()
-    try:
+    async with open_store(settings, exclusive=exclusive) as store:
         # A secret kept in the database is generated once and reused, so members keep their votes
         # across restarts; COUNTERPOINT_SECRET keeps it out of the database file instead.
         secret = settings.secret or await store.get_or_create_meta(SECRET_META_KEY, new_secret())
@@ -43,5 +66,3 @@ async def open_service(
         )
         await service.purge_expired()
         yield service
-    finally:
-        await store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +40,20 @@ class Settings:
     slack_port: int = 3000
     slack_api_url: str | None = None
     slack_admin_users: frozenset[str] = field(default_factory=frozenset)
+    health_port: int | None = None  # None: no health endpoint besides Slack HTTP mode's; 0: any free port
+    health_host: str = "127.0.0.1"
+    # The absolute database path, fixed once by load_settings; empty for Settings built by hand.
+    database_path: str = ""
+    dotenv_path: str | None = None  # the .env file that was read, if any
 
     @property
     def sqlite_path(self) -> str:
+        """The path as written in DATABASE_URL (maybe relative); database_file is what gets opened."""
         return sqlite_path(self.database_url)
+
+    @property
+    def database_file(self) -> str:
+        return self.database_path or os.path.abspath(self.sqlite_path)
 
     @property
     def discord_configured(self) -> bool:
@@ -65,24 +76,90 @@ def sqlite_path(url: str) -> str:
     return url[len(prefix):]
 
 
+def resolve_database_path(url: str, dotenv: Path | None) -> str:
+    """The absolute database path. A relative path is relative to the directory of the .env file that
+    was read (so the bot finds its votes wherever it is started from), else to the current directory."""
+    path = Path(sqlite_path(url)).expanduser()
+    if not path.is_absolute():
+        base = dotenv.resolve().parent if dotenv is not None else Path.cwd()
+        path = base / path
+    return os.path.abspath(path)
+
+
+def _slack_token(env: Mapping[str, str], name: str, prefix: str, other: str, other_prefix: str) -> str | None:
+    value = _opt(env, name)
+    if value is None or value.startswith(prefix):
+        return value
+    if value.startswith(other_prefix):
+        raise SettingsError(f"{name}: this is an {other_prefix}... token, which belongs in {other}; "
+                            f"{name} and {other} look swapped")
+    raise SettingsError(f"{name}: expected a token starting with {prefix} (it starts with '{value[:5]}')")
+
+
+def _health(env: Mapping[str, str]) -> tuple[int | None, str]:
+    raw = env.get("HEALTH_PORT", "").strip()
+    port = _int(env, "HEALTH_PORT", 0, 0, 65535) if raw else None
+    host = env.get("HEALTH_HOST", "").strip() or "127.0.0.1"
+    return port, host
+
+
+_DOUBLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "$": "$"}
+
+
+def parse_dotenv_value(raw: str) -> str:
+    """One value as python-dotenv reads it, so a .env behaves the same here and in other tools.
+
+    Unquoted: surrounding spaces go and so does a comment that follows whitespace (`a # note` is `a`,
+    `a#b` stays). 'single quotes' are literal. "double quotes" keep a # and decode \\n \\t \\" \\\\.
+    After a closing quote only spaces and a # comment may follow. Raises ValueError (the caller adds the line).
+    """
+    value = raw.strip()
+    if not value or value[0] not in "'\"":
+        # Only a # after whitespace starts a comment, so a secret such as `k#3x...` survives whole.
+        return re.sub(r"\s+#.*", "", raw).strip()
+    quote = value[0]
+    out: list[str] = []
+    i = 1
+    while i < len(value):
+        char = value[i]
+        if quote == '"' and char == "\\" and i + 1 < len(value):
+            nxt = value[i + 1]
+            out.append(_DOUBLE_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+            continue
+        if char == quote:
+            rest = value[i + 1:].strip()
+            if rest and not rest.startswith("#"):
+                raise ValueError(f"unexpected text after the closing quote: '{rest[:20]}'")
+            return "".join(out)
+        out.append(char)
+        i += 1
+    kind = "double" if quote == '"' else "single"
+    raise ValueError(f"the {kind} quote is never closed (values must fit on one line)")
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments ignored; surrounding quotes removed."""
+    """KEY=VALUE lines as python-dotenv reads them (see parse_dotenv_value); blank lines, # comments and
+    an `export ` prefix are allowed. A line that cannot be read stops start-up naming file and line."""
     values: dict[str, str] = {}
     if not path.is_file():
         return values
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith("export "):
-            line = line[len("export "):]
+        if line.startswith("export ") or line.startswith("export\t"):
+            line = line[len("export"):].lstrip()
         if "=" not in line:
             raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got '{line[:40]}'")
         key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
+        key = key.strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
+            raise SettingsError(f"{path}:{number}: '{key[:40]}' is not a variable name")
+        try:
+            values[key] = parse_dotenv_value(value)
+        except ValueError as exc:
+            raise SettingsError(f"{path}:{number}: {key}: {exc}") from None
     return values
 
 
@@ -123,12 +200,14 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
 
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     merged: dict[str, str] = {}
-    if dotenv is not None:
+    read: Path | None = None
+    if dotenv is not None and dotenv.is_file():
         merged.update(read_dotenv(dotenv))
+        read = dotenv
     merged.update(os.environ if env is None else env)
 
     database_url = merged.get("DATABASE_URL", "").strip() or Settings.database_url
-    sqlite_path(database_url)
+    database_path = resolve_database_path(database_url, read)
 
     secret = _opt(merged, "COUNTERPOINT_SECRET")
     if secret is not None and len(secret) < 16:
@@ -163,10 +242,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     mode = (_opt(merged, "SLACK_MODE") or "").lower() or None
     if mode not in (None, "socket", "http"):
         raise SettingsError(f"SLACK_MODE: '{mode}' is not 'socket' or 'http'")
-    app_token = _opt(merged, "SLACK_APP_TOKEN")
+    bot_token = _slack_token(merged, "SLACK_BOT_TOKEN", "xoxb-", "SLACK_APP_TOKEN", "xapp-")
+    app_token = _slack_token(merged, "SLACK_APP_TOKEN", "xapp-", "SLACK_BOT_TOKEN", "xoxb-")
     if mode == "socket" and not app_token:
         raise SettingsError("SLACK_MODE: socket mode needs SLACK_APP_TOKEN (xapp-...)")
-    bot_token = _opt(merged, "SLACK_BOT_TOKEN")
     signing = _opt(merged, "SLACK_SIGNING_SECRET")
     if bot_token and not app_token and mode != "socket" and not signing:
         raise SettingsError("SLACK_SIGNING_SECRET: required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)")
@@ -180,6 +259,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         raise SettingsError(f"DISCORD_CLIENT_ID: '{client_id}' is not an application id (digits only)")
 
     admins = frozenset(u.strip() for u in merged.get("SLACK_ADMIN_USERS", "").split(",") if u.strip())
+    health_port, health_host = _health(merged)
 
     return Settings(
         database_url=database_url,
@@ -204,4 +284,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         slack_port=_int(merged, "SLACK_PORT", 3000, 1, 65535),
         slack_api_url=_url(merged, "SLACK_API_URL"),
         slack_admin_users=admins,
+        health_port=health_port,
+        health_host=health_host,
+        database_path=database_path,
+        dotenv_path=str(read.resolve()) if read is not None else None,
     )

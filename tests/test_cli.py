@@ -10,12 +10,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
+def cli(tmp_path: Path, *args: str, input: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "HEALTH_"))}
     base.setdefault("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     base.update(env)
     return subprocess.run([sys.executable, "-m", "bots.cli", *args], capture_output=True, text=True,
-                          cwd=tmp_path, env=base, timeout=60, stdin=subprocess.DEVNULL)
+                          cwd=tmp_path, env=base, timeout=60, input=input,
+                          stdin=subprocess.DEVNULL if input is None else None)
+
+
+def post_console_poll(tmp_path: Path, **env: str) -> None:
+    """One poll in the 'console' space, posted through the console as a user would."""
+    proc = cli(tmp_path, "console", input="/debate post\n/quit\n", **env)
+    assert proc.returncode == 0 and "Posted poll" in proc.stdout, proc.stderr
 
 
 def test_help_lists_commands_without_importing_chat_libraries(tmp_path: Path) -> None:
@@ -83,8 +90,9 @@ def test_content_check_default_and_broken_pack(tmp_path: Path) -> None:
 
 
 def test_export_writes_csv(tmp_path: Path) -> None:
+    post_console_poll(tmp_path)
     out = tmp_path / "out.csv"
-    proc = cli(tmp_path, "export", "--output", str(out))
+    proc = cli(tmp_path, "export", "--space", "console", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().startswith('"poll","channel","prompt"')
 
@@ -93,6 +101,7 @@ def test_a_second_long_running_process_on_one_sqlite_file_refuses(tmp_path: Path
     """Finding (reliability 11): two processes on one file rendered stale counts; now the second refuses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    post_console_poll(tmp_path)
     first = subprocess.Popen([sys.executable, "-m", "bots.cli", "console"], cwd=tmp_path, env=env, text=True,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -102,7 +111,7 @@ def test_a_second_long_running_process_on_one_sqlite_file_refuses(tmp_path: Path
         assert second.stderr.startswith("counterpoint: DATABASE_URL: another Counterpoint process is already running")
         assert str(tmp_path / "cli.db") in second.stderr and len(second.stderr.strip().splitlines()) == 1
         # One-shot commands still work beside it.
-        assert cli(tmp_path, "export").returncode == 0
+        assert cli(tmp_path, "export", "--space", "console").returncode == 0
         assert cli(tmp_path, "db", "migrate").returncode == 0
     finally:
         first.communicate("/quit\n", timeout=30)
