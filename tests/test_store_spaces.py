@@ -27,7 +27,8 @@ async def test_a_custom_question_row_holds_no_author(tmp_path: Path) -> None:
     columns = [row[1] for row in conn.execute("PRAGMA table_info(custom_prompts)")]
     row = conn.execute("SELECT * FROM custom_prompts").fetchone()
     conn.close()
-    assert columns == ["id", "space_id", "channel_id", "question", "options", "uses_scale", "created_at"]
+    assert columns == ["id", "space_id", "channel_id", "question", "options", "uses_scale", "low_means", "high_means",
+                       "created_at"]
     assert row[:4] == (1, "S1", "C1", "Q?")
 
 

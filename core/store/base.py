@@ -156,10 +156,14 @@ class Store(Protocol):
         options: tuple[Option, ...],
         uses_scale: bool,
         now: datetime,
+        *,
+        low_means: str = "",
+        high_means: str = "",
     ) -> Prompt:
         """Store a question a facilitator typed and return it as a Prompt: id f"{CUSTOM_PROMPT_PREFIX}{n}"
         (n never reused, so a poll's prompt id always names the same question), section_id "", follow_up
-        None. Options are kept whole (id, label, emoji, meaning, lean). Who wrote it is not stored."""
+        None. Options are kept whole (id, label, emoji, meaning, lean), and so are `low_means` and
+        `high_means` (what -2 and +2 mean for a scale question). Who wrote it is not stored."""
 
     async def custom_prompt(self, prompt_id: str) -> Prompt | None:
         """The stored custom question with exactly this id, equal to what create_custom_prompt returned;

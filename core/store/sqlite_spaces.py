@@ -144,27 +144,34 @@ class SpaceQueries(NoticeQueries):
         options: tuple[Option, ...],
         uses_scale: bool,
         now: datetime,
+        *,
+        low_means: str = "",
+        high_means: str = "",
     ) -> Prompt:
         options = tuple(options)
         encoded, created_at = _options_json(options), ts(now)
 
         async def op(conn: aiosqlite.Connection) -> int:
             cur = await conn.execute(
-                "INSERT INTO custom_prompts (space_id, channel_id, question, options, uses_scale, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (space_id, channel_id, question, encoded, int(uses_scale), created_at),
+                "INSERT INTO custom_prompts (space_id, channel_id, question, options, uses_scale, low_means, "
+                "high_means, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (space_id, channel_id, question, encoded, int(uses_scale), low_means, high_means, created_at),
             )
             return int(cur.lastrowid)  # type: ignore[arg-type]
 
         row_id = await self.writer.run(op)
-        return Prompt(f"{CUSTOM_PROMPT_PREFIX}{row_id}", "", question, options, bool(uses_scale))
+        return Prompt(f"{CUSTOM_PROMPT_PREFIX}{row_id}", "", question, options, bool(uses_scale),
+                      low_means=low_means, high_means=high_means)
 
     async def custom_prompt(self, prompt_id: str) -> Prompt | None:
         row_id = custom_row_id(prompt_id)
         if row_id is None:
             return None
-        rows = await self._fetch("SELECT question, options, uses_scale FROM custom_prompts WHERE id = ?", (row_id,))
+        rows = await self._fetch(
+            "SELECT question, options, uses_scale, low_means, high_means FROM custom_prompts WHERE id = ?", (row_id,)
+        )
         if not rows:
             return None
-        question, options, uses_scale = rows[0]
-        return Prompt(prompt_id, "", question, _options(prompt_id, options), bool(uses_scale))
+        question, options, uses_scale, low_means, high_means = rows[0]
+        return Prompt(prompt_id, "", question, _options(prompt_id, options), bool(uses_scale),
+                      low_means=low_means, high_means=high_means)

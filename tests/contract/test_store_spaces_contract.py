@@ -143,9 +143,14 @@ async def test_custom_prompt_round_trip(backend: Store) -> None:
     assert made.id.startswith(CUSTOM_PROMPT_PREFIX) and made.id[len(CUSTOM_PROMPT_PREFIX):].isdigit()
     assert made == Prompt(made.id, "", 'Should "smart" cameras stay?', TRICKY, True, None)
     assert await backend.custom_prompt(made.id) == made
+    scale = await backend.create_custom_prompt("S1", "C1", "Cameras?", TRICKY, True, T0, low_means="keep 'em",
+                                               high_means="ban them — all")
+    assert (scale.low_means, scale.high_means) == ("keep 'em", "ban them — all")
+    assert await backend.custom_prompt(scale.id) == scale
     plain = await backend.create_custom_prompt("S2", "C9", "Yes or no?", (Option("1", "Yes"), Option("2", "No")),
                                                False, T0)
-    assert plain.id != made.id and not plain.uses_scale
+    assert plain.id not in (made.id, scale.id) and not plain.uses_scale
+    assert (plain.low_means, plain.high_means) == ("", "")
     assert await backend.custom_prompt(plain.id) == plain
     assert await backend.custom_prompt(made.id) == made
 

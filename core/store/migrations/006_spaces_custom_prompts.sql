@@ -23,6 +23,8 @@ CREATE TABLE custom_prompts (
     question   TEXT NOT NULL,
     options    TEXT NOT NULL,  -- JSON list of {id, label, emoji, meaning, lean}
     uses_scale INTEGER NOT NULL CHECK (uses_scale IN (0, 1)),
+    low_means  TEXT NOT NULL DEFAULT '',  -- scale questions: what -2 and +2 mean here
+    high_means TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL
 );
 CREATE INDEX custom_prompts_by_space ON custom_prompts (space_id);
