@@ -1,21 +1,17 @@
-"""Small pure pieces: payloads, text fitting, settings, the content pack, core's independence."""
+"""Small pure pieces: payloads, text fitting, settings, core's independence (content pack: test_content_*)."""
 
 from __future__ import annotations
 
 import ast
-import copy
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from core.actions import Action, ActionError, ActionKind, decode
-from core.content import ContentError, parse_pack
 from core.settings import SettingsError, load_settings
 from core.text import clip
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = tomllib.loads((ROOT / "core/content/default.toml").read_text(encoding="utf-8"))
 
 
 def test_core_never_imports_platform_libraries() -> None:
@@ -81,41 +77,3 @@ def test_settings_defaults_and_checks(tmp_path: Path) -> None:
     assert slack.slack_configured and slack.slack_admin_users == {"U1", "U2"}
 
 
-def test_default_pack_is_valid_and_complete() -> None:
-    pack = parse_pack(copy.deepcopy(DEFAULT))
-    assert len(pack.prompts) >= 18
-    assert [o.lean for o in pack.scale] == [-2, -1, 0, 1, 2]
-    assert {"security", "privacy", "balance"} <= {p.section_id for p in pack.prompts}
-    assert all(len(o.label) <= 40 for p in pack.prompts for o in p.options)
-    assert all(2 <= len(s.key_points) <= 4 and len(s.summary) <= 1000 for s in pack.sections)
-
-
-def test_pack_problems_are_all_reported_with_entry_and_field() -> None:
-    data = copy.deepcopy(DEFAULT)
-    data["prompts"][1]["id"] = data["prompts"][0]["id"]
-    data["prompts"][2]["section"] = "nowhere"
-    data["prompts"][3]["question"] = ""
-    data["prompts"][4]["options"] = [{"id": "only", "label": "Just one"}]
-    data["prompts"][5]["options"] = [{"id": f"o{i}", "label": f"Option {i}"} for i in range(6)]
-    data["scale"][0]["label"] = "L" * 41
-    with pytest.raises(ContentError) as info:
-        parse_pack(data, "pack.toml")
-    problems = "\n".join(info.value.problems)
-    pid = DEFAULT["prompts"][0]["id"]
-    assert f"prompts[1] ('{pid}').id: duplicate id '{pid}'" in problems
-    assert "section: unknown section 'nowhere'" in problems
-    assert "question: missing or empty" in problems
-    assert "options: 1 given, expected 2 to 5" in problems
-    assert "options: 6 given, expected 2 to 5" in problems
-    assert "scale[0] (-2).label: 41 characters, the limit is 40" in problems
-    assert len(info.value.problems) == 6
-
-
-def test_pack_with_too_few_prompts_or_missing_tables() -> None:
-    with pytest.raises(ContentError) as info:
-        parse_pack({"article": DEFAULT["article"], "sections": DEFAULT["sections"], "scale": DEFAULT["scale"],
-                    "prompts": DEFAULT["prompts"][:3]})
-    assert any("at least 18 are needed" in p for p in info.value.problems)
-    with pytest.raises(ContentError) as info:
-        parse_pack({})
-    assert any("missing [article]" in p for p in info.value.problems)
