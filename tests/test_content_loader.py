@@ -81,7 +81,7 @@ def test_a_pack_may_hold_five_hundred_prompts_but_not_more() -> None:
     sections = ["intro", "security", "privacy", "balance", "conclusion"]
     deck = [scale_prompt(f"q{i}", sections[i % 5]) for i in range(500)]
     assert len(parse_pack(base(deck)).prompts) == 500
-    problems = problems_of(base(deck + [scale_prompt("one-too-many")]))
+    problems = problems_of(base([*deck, scale_prompt("one-too-many")]))
     assert problems == ["prompts: 501 given, expected 1 to 500"]
     assert problems_of(base([])) == ["prompts: 0 given, expected 1 to 500"]
 
