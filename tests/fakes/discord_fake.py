@@ -32,6 +32,9 @@ Behaviour worth knowing (all mirrors real Discord):
 - Channel permission overwrites (`add_channel(..., overwrites=[overwrite(...)])`) apply as on Discord:
   @everyone, then the member's roles together, then the member; no VIEW_CHANNEL means no permissions.
   They shape the interaction's `member.permissions` and what the bot may do in that channel.
+- Times: the core writes moments as `⟦t:...⟧` tokens every adapter must resolve. A token bracket in any
+  request body or uploaded file is recorded in `token_leaks` and `violations` (the request still
+  succeeds, as on Discord, which would show the raw token), and leaving `async with` then fails the test.
 - Every message-bearing request (create, edit, interaction response, followup, webhook edit) records
   the `allowed_mentions` it carried in `FakeDiscord.mention_settings` (None when it sent none).
 """
@@ -106,6 +109,18 @@ _CALLBACK_TYPES: dict[int, frozenset[int]] = {
     5: frozenset({4, 5, 6, 7}),
 }
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+TOKEN_BRACKETS = ("\u27e6", "\u27e7")  # core.moments.OPEN / CLOSE, spelt out so the fake stays independent
+
+
+def unresolved_tokens(value: Any, where: str = "") -> list[str]:
+    """Where a string in `value` still holds a moment-token bracket (the adapter did not resolve it)."""
+    if isinstance(value, str):
+        return [where or "body"] if any(b in value for b in TOKEN_BRACKETS) else []
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in unresolved_tokens(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in unresolved_tokens(v, f"{where}.{i}" if where else str(i))]
+    return []
 
 
 class _SnowflakeClock:
@@ -762,6 +777,7 @@ class FakeDiscord:
         self.followups: list[StoredMessage] = []
         self.requests: list[RequestRecord] = []
         self.violations: list[Violation] = []
+        self.token_leaks: list[Violation] = []
         self.interactions: list[InteractionRecord] = []
         self.identify_payloads: list[dict[str, Any]] = []
         self.gateway_connections: list[dict[str, str]] = []  # query strings of websocket connects
@@ -795,8 +811,10 @@ class FakeDiscord:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
         await self.close()
+        if exc_type is None and self.token_leaks:
+            raise AssertionError(f"the bot sent unresolved moment tokens: {self.token_leaks}")
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
@@ -1016,6 +1034,14 @@ class FakeDiscord:
 
     def _violate(self, kind: str, field_path: str, message: str, route: str) -> None:
         self.violations.append(Violation(kind, field_path, message, route))
+
+    def _check_tokens(self, route: str, body: Any, uploads: list[_Upload]) -> None:
+        paths = unresolved_tokens(body)
+        paths += [f"file:{u.filename}" for u in uploads if unresolved_tokens(u.data.decode("utf-8", "replace"))]
+        for path in paths:
+            leak = Violation("unresolved_moment", path, "a core.moments token reached Discord unresolved", route)
+            self.token_leaks.append(leak)
+            self.violations.append(leak)
 
     def _raise_form(self, errs: _FormErrors, route: str) -> None:
         if not errs.items:
@@ -1378,6 +1404,7 @@ class FakeDiscord:
         try:
             body, uploads = await self._read_body(request, route)
             rec.json, rec.files = body, [(u.filename, len(u.data)) for u in uploads]
+            self._check_tokens(route, body, uploads)
             # A ContextVar rather than request["..."]: aiohttp >= 3.12 warns about str keys and
             # older releases lack web.RequestKey; the handler runs in the middleware's task.
             _REQUEST.set(_RequestContext(route, body, uploads))

@@ -5,6 +5,11 @@ label fails a test instead of failing in production. Every rejected payload is a
 `FakeSlack.violations`, so a test can assert `not slack.violations` even when the code under test
 swallowed the API error.
 
+Times: the core writes moments as `⟦t:...⟧` tokens that every adapter must resolve before sending. A
+token bracket in anything the bot sends (API params, response_url bodies, socket acks) is recorded in
+`FakeSlack.token_leaks` and `violations`, and leaving the `async with` block then fails the test: real
+Slack would show the raw token, so every end-to-end test checks this without asking.
+
 Wire facts this relies on (checked against slack_sdk 3.48 / slack_bolt 1.30):
 - AsyncWebClient sends JSON for chat.*/views.*, but puts the arguments of auth.test, users.info,
   conversations.*, files.* and apps.connections.open in the query string, and users.info,
@@ -60,6 +65,19 @@ _KNOWN_BLOCK_TYPES = frozenset(
 _SELECTS_WITH_OPTIONS = frozenset({"static_select", "multi_static_select", "radio_buttons", "checkboxes"})
 
 ActionIdScope = Literal["message", "block"]
+TOKEN_BRACKETS = ("\u27e6", "\u27e7")  # core.moments.OPEN / CLOSE, spelt out so the fake stays independent
+
+
+def unresolved_tokens(value: Any, where: str = "") -> list[str]:
+    """Where a string in `value` still holds a moment-token bracket (the adapter did not resolve it)."""
+    if isinstance(value, str):
+        return [f"{where or 'text'}: unresolved moment token in {value[:80]!r}"] if any(
+            b in value for b in TOKEN_BRACKETS) else []
+    if isinstance(value, dict):
+        return [e for k, v in value.items() for e in unresolved_tokens(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in unresolved_tokens(v, f"{where}[{i}]")]
+    return []
 
 
 # --------------------------------------------------------------------------- Block Kit checks
@@ -371,6 +389,7 @@ class FakeSlack:
         self.files: list[UploadedFile] = []
         self.responses: list[ResponsePost] = []
         self.violations: list[Violation] = []
+        self.token_leaks: list[Violation] = []
         self.unknown_methods: list[str] = []
         self.users: dict[str, JSON] = {}
         self.channels: dict[str, FakeChannel] = {}
@@ -422,8 +441,10 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         return await self.start()
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
         await self.stop()
+        if exc_type is None and self.token_leaks:
+            raise AssertionError(f"the bot sent unresolved moment tokens: {self.token_leaks}")
 
     # ---------------------------------------------------------------- test-facing helpers
 
@@ -579,6 +600,13 @@ class FakeSlack:
     def _violation(self, source: str, errors: list[str], payload: Any) -> None:
         self.violations.append(Violation(source, errors, payload))
 
+    def _check_tokens(self, source: str, payload: Any) -> None:
+        """Recorded, not refused: Slack would post the raw token, so the request itself succeeds."""
+        errors = unresolved_tokens(payload)
+        if errors:
+            self.token_leaks.append(Violation(source, errors, payload))
+            self._violation(source, errors, payload)
+
     @staticmethod
     async def _read_params(request: web.Request) -> JSON:
         params: JSON = dict(request.query)
@@ -609,6 +637,7 @@ class FakeSlack:
         headers: dict[str, str] = {}
         try:
             call.params = await self._read_params(request)
+            self._check_tokens(method, call.params)
             header = request.headers.get("Authorization", "")
             call.token = header.removeprefix("Bearer ").strip() or call.params.pop("token", None)
             failure = self._take_failure(method)
@@ -918,6 +947,7 @@ class FakeSlack:
             upload.content = part.file.read() if part is not None else b""
         else:
             upload.content = await request.read()
+        self._check_tokens(f"upload:{upload.filename}", upload.content.decode("utf-8", "replace"))
         return web.Response(text=f"OK - {len(upload.content)}", content_type="text/plain")
 
     async def _response_url_post(self, request: web.Request) -> web.StreamResponse:
@@ -930,6 +960,7 @@ class FakeSlack:
         if not isinstance(body, dict):
             self._violation(source, ["body must be a JSON object"], None)
             return web.Response(status=400, text="invalid_payload")
+        self._check_tokens(source, body)
         failure = self._take_failure("response_url")
         if failure is not None:
             headers = {}
@@ -1016,6 +1047,7 @@ class FakeSlack:
         if elapsed > ACK_DEADLINE_S:
             errors.append(f"acked after {elapsed:.2f}s, Slack gives up after {ACK_DEADLINE_S}s")
         payload = ack.get("payload")
+        self._check_tokens(source, payload)
         envelope = next((e for e in self.envelopes if e["envelope_id"] == envelope_id), {})
         if payload and not envelope.get("accepts_response_payload"):
             errors.append("ack carries a payload but this envelope does not accept one; Slack drops it")
