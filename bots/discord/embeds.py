@@ -2,16 +2,25 @@
 
 Every string the content pack or a member can influence is clipped to Discord's limits here, so no
 message the adapter sends can be refused for its size.
+
+Moments (core.moments tokens) become `<t:...>` only where Discord shows them in each reader's zone:
+message content, the embed description and field values. Titles, field names, footers and button
+labels get plain times. When the markup would not fit a limit, the text falls back to plain times
+before it is cut, so a cut never leaves half a `<t:...>`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import discord
 
 from core.actions import ActionError, ActionKind, decode
+from core.catalogue import t
+from core.moments import discord_markup, resolve, strip_tokens
+from core.moments import plain as plain_moment
 from core.render import Button, Card, Reply, ResultsView, Style, results_lines
 from core.text import clip
 
@@ -40,13 +49,34 @@ _STYLES = {
 }
 
 
+def plain_times(text: str) -> str:
+    """Moments as text in the zone their token carries; a stray bracket is dropped, never sent."""
+    return strip_tokens(resolve(text, plain_moment))
+
+
+def fit_plain(text: str, limit: int) -> str:
+    """For titles, field names, footers and labels, where Discord would show `<t:...>` raw."""
+    return clip(plain_times(text), limit)
+
+
+def fit_rich(text: str, limit: int) -> str:
+    """For content, descriptions and field values: moments in each reader's zone, plain if that does not fit."""
+    rich = strip_tokens(resolve(text, discord_markup))
+    return rich if len(rich) <= limit else fit_plain(text, limit)
+
+
+def content(text: str) -> str:
+    """Message content (an answer, an announcement) ready to send."""
+    return fit_rich(text, CONTENT_MAX)
+
+
 def _block(lines: list[str], limit: int) -> str:
     """Lines in a code block (monospace keeps the bars aligned), whole lines dropped to fit `limit`."""
     fence = 8  # "```\n" + "\n```"
     kept: list[str] = []
     used = fence
     for line in lines:
-        line = clip(line, limit - fence)
+        line = fit_plain(line, limit - fence)  # a code block shows <t:...> raw
         if used + len(line) + 1 > limit:
             break
         kept.append(line)
@@ -55,12 +85,14 @@ def _block(lines: list[str], limit: int) -> str:
 
 
 def results_fields(results: ResultsView) -> list[tuple[str, str]]:
+    """(name, value) pairs, values already fitted; each bar line keeps its option's label."""
+    name = t("discord.render.results")
     if not results.visible:
-        return [("Results", clip(results.hidden_note or EMPTY, FIELD_VALUE_MAX))]
+        return [(name, fit_rich(results.hidden_note or "", FIELD_VALUE_MAX) or EMPTY)]
     bars = results_lines(ResultsView(total=results.total, bars=results.bars), width=10)
-    fields = [("Results", _block(bars, FIELD_VALUE_MAX))]
+    fields = [(name, _block(bars, FIELD_VALUE_MAX))]
     if results.summary:
-        fields.append(("Summary", clip("\n".join(results.summary), FIELD_VALUE_MAX)))
+        fields.append((t("discord.render.summary"), fit_rich("\n".join(results.summary), FIELD_VALUE_MAX)))
     return fields
 
 
@@ -69,33 +101,60 @@ def _embed_size(embed: discord.Embed) -> int:
     return size + sum(len(f.name or "") + len(f.value or "") for f in embed.fields)
 
 
-def card_embed(card: Card) -> discord.Embed:
-    description = "\n\n".join(part for part in (card.context, card.text) if part)
-    embed = discord.Embed(title=clip(card.title, TITLE_MAX) or None,
-                          description=clip(description, DESCRIPTION_MAX) or None,
+def _describer(card: Card, full_title: str) -> Callable[[int], str]:
+    """The description within a given length: a title too long for the title slot, context, text, then
+    the status as the last line, kept whole while the rest is shortened."""
+    body = "\n\n".join(p for p in (full_title, card.context, card.text) if p)
+
+    def describe(limit: int) -> str:
+        status = fit_rich(card.status, limit) if card.status else ""
+        room = limit - len(status) - 2 if status else limit
+        text = fit_rich(body, room) if body and room > 0 else ""
+        return "\n\n".join(p for p in (text, status) if p)
+
+    return describe
+
+
+def _footer_text(card: Card, marker: str | None, limit: int) -> str:
+    """The footer within `limit`; a marker is appended whole (it must stay findable)."""
+    if not marker:
+        return fit_plain(card.footer, limit)
+    footer = fit_plain(card.footer, limit - len(marker) - 3)
+    return f"{footer} · {marker}" if footer else marker
+
+
+def card_embed(card: Card, *, marker: str | None = None) -> discord.Embed:
+    """The card as one embed within Discord's limits; `marker` is written at the end of the footer."""
+    title = plain_times(card.title)
+    # A title Discord would cut is shown whole at the top of the description instead.
+    full_title = f"**{discord.utils.escape_markdown(title)}**" if len(title) > TITLE_MAX else ""
+    describe = _describer(card, full_title)
+    embed = discord.Embed(title=clip(title, TITLE_MAX) or None, description=describe(DESCRIPTION_MAX) or None,
                           colour=discord.Colour.blurple())
-    fields = [(f.name, f.value, f.inline) for f in card.fields]
+    fields = [(fit_plain(f.name, FIELD_NAME_MAX), fit_rich(f.value, FIELD_VALUE_MAX), f.inline) for f in card.fields]
     if card.results is not None:
         fields.extend((name, value, False) for name, value in results_fields(card.results))
     for name, value, inline in fields[:FIELDS_MAX]:
-        embed.add_field(name=clip(name, FIELD_NAME_MAX) or EMPTY, value=clip(value, FIELD_VALUE_MAX) or EMPTY,
-                        inline=inline)
-    if card.footer:
-        embed.set_footer(text=clip(card.footer, FOOTER_MAX))
-    _fit_total(embed)
+        embed.add_field(name=name or EMPTY, value=value or EMPTY, inline=inline)
+    footer = _footer_text(card, marker, FOOTER_MAX)
+    if footer:
+        embed.set_footer(text=footer)
+    _fit_total(embed, card, marker, describe)
     return embed
 
 
-def _fit_total(embed: discord.Embed) -> None:
-    """Keep the 6000-character total: shorten the description first, then drop trailing fields."""
+def _fit_total(embed: discord.Embed, card: Card, marker: str | None, describe: Callable[[int], str]) -> None:
+    """Keep the 6000-character total: shorten the description first, then drop trailing fields, then the footer.
+
+    Each shortening re-renders from the card, so a cut lands in plain text, never inside `<t:...>`."""
     excess = _embed_size(embed) - EMBED_TOTAL_MAX
     if excess > 0 and embed.description:
-        embed.description = clip(embed.description, max(len(embed.description) - excess, 1))
+        embed.description = describe(max(len(embed.description) - excess, 1)) or None
     while _embed_size(embed) > EMBED_TOTAL_MAX and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     excess = _embed_size(embed) - EMBED_TOTAL_MAX
     if excess > 0 and embed.footer.text:
-        embed.set_footer(text=clip(embed.footer.text, max(len(embed.footer.text) - excess, 1)))
+        embed.set_footer(text=_footer_text(card, marker, max(len(embed.footer.text) - excess, 1)))
 
 
 class StaticView(discord.ui.View):
@@ -132,7 +191,7 @@ def button_view(buttons: tuple[Button, ...]) -> StaticView | None:
                     continue
                 seen.add(b.payload)
                 view.add_item(discord.ui.Button(
-                    label=clip(b.label, LABEL_MAX) or (None if b.emoji else "•"), emoji=b.emoji or None,
+                    label=fit_plain(b.label, LABEL_MAX) or (None if b.emoji else "•"), emoji=b.emoji or None,
                     custom_id=b.payload,
                     style=_STYLES.get(b.style, discord.ButtonStyle.secondary), row=row,
                 ))
@@ -145,26 +204,11 @@ def card_message(card: Card, *, with_marker: bool = False) -> dict[str, Any]:
 
     `with_marker` writes the card's marker into the embed footer, where `DiscordPort` looks for it
     to adopt a message posted before a crash (outcomes have no buttons to be found by)."""
-    embed = card_embed(card)
-    if with_marker and card.marker:
-        mark(embed, card.marker)
+    embed = card_embed(card, marker=card.marker if with_marker else None)
     kwargs: dict[str, Any] = {"embed": embed, "allowed_mentions": NO_MENTIONS}
-    view = button_view(card.buttons)
-    # An edit must say "no buttons" explicitly to remove the vote buttons of a closed poll.
-    kwargs["view"] = view
+    # An edit must say "no buttons" explicitly (None) to remove the vote buttons of a closed poll.
+    kwargs["view"] = button_view(card.buttons)
     return kwargs
-
-
-def mark(embed: discord.Embed, marker: str) -> None:
-    """Append `marker` to the footer; the marker itself is never clipped (it must stay findable)."""
-    footer = embed.footer.text or ""
-    keep = FOOTER_MAX - len(marker) - 3
-    embed.set_footer(text=f"{clip(footer, keep)} · {marker}" if footer else marker)
-    while _embed_size(embed) > EMBED_TOTAL_MAX and embed.fields:
-        embed.remove_field(len(embed.fields) - 1)
-    excess = _embed_size(embed) - EMBED_TOTAL_MAX
-    if excess > 0 and embed.description:
-        embed.description = clip(embed.description, max(len(embed.description) - excess, 1))
 
 
 def has_marker(embeds: list[discord.Embed], marker: str) -> bool:
@@ -176,14 +220,14 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     """Keyword arguments for an interaction answer or followup (content, embed, buttons)."""
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.text:
-        kwargs["content"] = clip(reply.text, CONTENT_MAX)
+        kwargs["content"] = content(reply.text)
     if reply.card is not None:
         kwargs["embed"] = card_embed(reply.card)
         view = button_view(reply.card.buttons)
         if view is not None:
             kwargs["view"] = view
     if len(kwargs) == 1:
-        kwargs["content"] = "Done."
+        kwargs["content"] = t("discord.render.done")
     return kwargs
 
 

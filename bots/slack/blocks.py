@@ -2,6 +2,11 @@
 
 Slack rejects a whole message when one element is too long, so every string that reaches a block is
 cut here with core.text.clip, after mrkdwn escaping (escaping lengthens text, so the cut comes last).
+
+Moments (core.moments tokens) become `<!date^...>` only in mrkdwn, where Slack shows them in the reader's
+zone; they are resolved after escaping (the markup must stay unescaped), and when the result would
+not fit, the text falls back to plain times before it is cut, so a cut never splits a `<!date...>`.
+plain_text (headers, buttons) and the notification fallback always get plain times.
 """
 
 from __future__ import annotations
@@ -9,6 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from core.actions import ActionError, ActionKind, decode
+from core.catalogue import t
+from core.moments import plain as plain_moment
+from core.moments import resolve, slack_markup, strip_tokens
 from core.render import Button, Card, Reply, ResultsView, Style
 from core.text import bar, clip
 
@@ -37,8 +46,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def fit_mrkdwn(text: str, limit: int) -> str:
-    """Escape, then cut so the *escaped* text fits; never cuts inside an &entity;."""
+def plain_times(text: str) -> str:
+    """Moments as text in the zone their token carries; a stray bracket is dropped, never sent."""
+    return strip_tokens(resolve(text, plain_moment))
+
+
+def _cut_escaped(text: str, limit: int) -> str:
+    """Escape `text` (no moment tokens left in it) and cut so the *escaped* text fits; never inside an &entity;."""
     out = escape(text)
     if len(out) <= limit:
         return out
@@ -52,12 +66,25 @@ def fit_mrkdwn(text: str, limit: int) -> str:
     return escape(clip(text, kept + 1))
 
 
+def fit_mrkdwn(text: str, limit: int) -> str:
+    """Escape, turn moments into Slack date markup, then fit `limit` (plain times when the markup does not fit)."""
+    rich = strip_tokens(resolve(escape(text), slack_markup))
+    if len(rich) <= limit:
+        return rich
+    return _cut_escaped(plain_times(text), limit)
+
+
+def fit_plain_mrkdwn(text: str, limit: int) -> str:
+    """For mrkdwn spots where times must read the same everywhere (footers, titles): escaped, plain times."""
+    return _cut_escaped(plain_times(text), limit)
+
+
 def mrkdwn(text: str, limit: int = SECTION_MAX) -> Block:
     return {"type": "mrkdwn", "text": fit_mrkdwn(text, limit) or " "}
 
 
 def plain(text: str, limit: int) -> Block:
-    return {"type": "plain_text", "text": clip(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": clip(plain_times(text), limit) or " ", "emoji": True}
 
 
 def section(text: str) -> Block:
@@ -68,50 +95,86 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text, CONTEXT_TEXT_MAX)]}
 
 
+def context_plain(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": fit_plain_mrkdwn(text, CONTEXT_TEXT_MAX)
+                                             or " "}]}
+
+
+def title_block(title: str, block_id: str | None = None) -> Block:
+    """A header when the title fits one (150); else a bold section, so a long question is never cut."""
+    text = plain_times(title).strip()
+    block: Block
+    if len(text) <= HEADER_MAX:
+        block = {"type": "header", "text": plain(text, HEADER_MAX)}
+    else:
+        block = {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_cut_escaped(text, SECTION_MAX - 2)}*"}}
+    if block_id:  # lets a poll message be recognised from its blocks as well as its metadata
+        block["block_id"] = block_id[:ID_MAX]
+    return block
+
+
 def field_section(name: str, value: str) -> Block:
-    head = f"*{fit_mrkdwn(name, 200)}*\n"
+    head = f"*{fit_plain_mrkdwn(name, 200)}*\n"
     return {"type": "section", "text": {"type": "mrkdwn", "text": head + (fit_mrkdwn(value, SECTION_MAX - len(head))
                                                                             or " ")}}
 
 
 def results_text(results: ResultsView) -> str:
-    """Bars in a code span so they line up; labels stay proportional and readable."""
+    """Bars in a code span so they line up; labels stay proportional and readable (and say what each bar is)."""
     if results.hidden_note:
         return fit_mrkdwn(results.hidden_note, SECTION_MAX)
     lines = []
     for b in results.bars:
-        label = fit_mrkdwn(f"{b.emoji} {b.label}".strip(), 200)
+        label = fit_plain_mrkdwn(f"{b.emoji} {b.label}".strip(), 200)
         lines.append(f"`{bar(b.share)} {round(b.share * 100):>3}%` {label} ({b.count})")
     lines.extend(fit_mrkdwn(s, 600) for s in results.summary)
     text = "\n".join(lines)
-    # Cutting mid-line could split a code span; drop whole lines from the end instead.
+    # Cutting mid-line could split a code span or a date; drop whole lines from the end instead
+    # (each line is fitted to at most 600 characters above, so one line always remains and fits).
     while len(text) > SECTION_MAX and "\n" in text:
         text = text.rsplit("\n", 1)[0]
-    return text[:SECTION_MAX]
+    return text
 
 
-def button_element(button: Button, action_id: str) -> Block:
+def _slack_style(button: Button, lone_primary: bool) -> str | None:
+    """Danger stays. Primary only when it is the message's one primary button.
+
+    Slack asks for at most one primary button per message: the single next step. Vote options are
+    equals, so none of them is primary (highlighting one would nudge members toward it); a card whose
+    only primary button is, say, "Confirm" keeps it.
+    """
+    if button.style is Style.DANGER:
+        return Style.DANGER.value
+    if button.style is Style.PRIMARY and lone_primary:
+        return Style.PRIMARY.value
+    return None
+
+
+def button_element(button: Button, action_id: str, *, lone_primary: bool = True) -> Block:
     element: Block = {
         "type": "button",
         "action_id": action_id,
         "text": plain(f"{button.emoji} {button.label}".strip(), BUTTON_TEXT_MAX),
         "value": button.payload[:BUTTON_VALUE_MAX],
     }
-    if button.style in (Style.PRIMARY, Style.DANGER):
-        element["style"] = button.style.value
+    style = _slack_style(button, lone_primary)
+    if style:
+        element["style"] = style
     return element
 
 
 def action_rows(buttons: tuple[Button, ...], block_prefix: str) -> list[Block]:
     """Buttons in actions blocks; the action_id is the payload, made unique within the message."""
+    shown = buttons[: ACTIONS_MAX_ELEMENTS * MAX_BUTTON_ROWS]
+    lone_primary = sum(b.style is Style.PRIMARY for b in shown) == 1
     seen: set[str] = set()
     elements = []
-    for i, button in enumerate(buttons[: ACTIONS_MAX_ELEMENTS * MAX_BUTTON_ROWS]):
+    for i, button in enumerate(shown):
         action_id = button.payload[:ID_MAX] or f"button-{i}"
         if action_id in seen:
             action_id = f"{action_id[: ID_MAX - 8]}#{i}"
         seen.add(action_id)
-        elements.append(button_element(button, action_id))
+        elements.append(button_element(button, action_id, lone_primary=lone_primary))
     return [
         {"type": "actions", "block_id": f"{block_prefix}{n}", "elements": elements[start:start + ACTIONS_MAX_ELEMENTS]}
         for n, start in enumerate(range(0, len(elements), ACTIONS_MAX_ELEMENTS))
@@ -119,13 +182,12 @@ def action_rows(buttons: tuple[Button, ...], block_prefix: str) -> list[Block]:
 
 
 def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list[Block]:
-    """One card as blocks: header, context, text, fields, results, buttons, footer; within `max_blocks`."""
+    """One card as blocks: title, status, context, text, fields, results, buttons, footer; within `max_blocks`."""
     head: list[Block] = []
     if card.title:
-        header: Block = {"type": "header", "text": plain(card.title, HEADER_MAX)}
-        if card.marker:  # lets a poll message be recognised from its blocks as well as its metadata
-            header["block_id"] = card.marker[:ID_MAX]
-        head.append(header)
+        head.append(title_block(card.title, card.marker))
+    if card.status:  # right under the question, in each reader's own time zone
+        head.append(context(card.status))
     if card.context:
         head.append(context(card.context))
     if card.text:
@@ -137,12 +199,13 @@ def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSA
         prefix = POLL_ACTIONS_PREFIX if card.marker else CARD_ACTIONS_PREFIX
         tail.extend(action_rows(card.buttons, prefix))
     if card.footer:
-        tail.append(context(card.footer))
+        tail.append(context_plain(card.footer))
     fields = [field_section(f.name, f.value) for f in card.fields]
     room = max_blocks - len(head) - len(tail)
     if len(fields) > room:
         hidden = len(fields) - max(room - 1, 0)
-        fields = [*fields[: max(room - 1, 0)], context(f"… {hidden} more not shown")] if room > 0 else []
+        more = context(t("slack.render.more_fields", n=hidden))
+        fields = [*fields[: max(room - 1, 0)], more] if room > 0 else []
     return [*head, *fields, *tail][:max_blocks]
 
 
@@ -154,19 +217,51 @@ def section_raw(text: str) -> Block:
 def reply_blocks(reply: Reply, *, interactive: bool = True) -> list[Block]:
     blocks: list[Block] = []
     if reply.text:
-        blocks.append(section((":warning: " if reply.error else "") + reply.text))
+        if reply.error:
+            prefix = t("slack.render.error_prefix") + " "
+            blocks.append(section_raw(prefix + fit_mrkdwn(reply.text, SECTION_MAX - len(prefix))))
+        else:
+            blocks.append(section(reply.text))
     if reply.card is not None:
         blocks.extend(card_blocks(reply.card, interactive=interactive, max_blocks=MESSAGE_MAX_BLOCKS - len(blocks)))
     return blocks
 
 
+def _vote_labels(buttons: tuple[Button, ...]) -> list[str]:
+    labels = []
+    for b in buttons:
+        try:
+            if decode(b.payload).kind is ActionKind.VOTE:
+                labels.append(b.label)
+        except ActionError:
+            continue
+    return labels
+
+
 def card_fallback(card: Card) -> str:
-    return fit_mrkdwn(" - ".join(p for p in (card.title, card.context) if p), FALLBACK_MAX)
+    """What a notification or screen reader says: the question, its options, open or closed, and results if shown.
+
+    The most important comes first, so the 3000-character cut only ever takes the least."""
+    lines = [card.title]
+    results = card.results
+    options = _vote_labels(card.buttons) or ([b.label for b in results.bars] if results is not None else [])
+    if options:
+        lines.append(t("slack.render.fallback_options", options="; ".join(options)))
+    if card.status:
+        lines.append(card.status)
+    if results is not None and results.visible:
+        if results.bars:
+            shares = "; ".join(f"{b.label} {round(b.share * 100)}% ({b.count})" for b in results.bars)
+            lines.append(t("slack.render.fallback_results", shares=shares))
+        lines.extend(results.summary)
+    if card.context:
+        lines.append(card.context)
+    return fit_plain_mrkdwn("\n".join(p for p in lines if p), FALLBACK_MAX) or " "
 
 
 def reply_fallback(reply: Reply) -> str:
     if reply.text:
-        return fit_mrkdwn(reply.text, FALLBACK_MAX)
+        return fit_plain_mrkdwn(reply.text, FALLBACK_MAX) or " "
     return card_fallback(reply.card) if reply.card is not None else " "
 
 
@@ -194,25 +289,26 @@ def home_view(
     budget = (HOME_MAX_BLOCKS - 10 - MAX_NOTICES) // 3
     # Markers identify poll *messages*; in a view they would only collide as duplicate block ids.
     stance, today, latest = (replace(c, marker=None) if c else None for c in (stance, today, latest))
-    blocks: list[Block] = [{"type": "header", "text": plain("Counterpoint", HEADER_MAX)}]
+    blocks: list[Block] = [{"type": "header", "text": plain(t("slack.home.title"), HEADER_MAX)}]
     if notices:
-        blocks.append(section("*For admins*"))
-        blocks.extend(context(f":warning: {n}") for n in notices[:MAX_NOTICES])
+        blocks.append(section_raw(f"*{t('slack.home.admins')}*"))
+        blocks.extend(context(t("slack.home.notice", notice=n)) for n in notices[:MAX_NOTICES])
         blocks.append({"type": "divider"})
-    blocks.append(section("*Today's question*"))
+    blocks.append(section_raw(f"*{t('slack.home.today')}*"))
     if today is not None:
         blocks.extend(card_blocks(today, interactive=False, max_blocks=budget))
         if today_channel:
+            channel = f"<#{fit_mrkdwn(today_channel, 80)}>"
             blocks.append({"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"Vote on the poll message in <#{fit_mrkdwn(today_channel, 80)}>."}]})
+                {"type": "mrkdwn", "text": t("slack.home.vote_in", channel=channel)}]})
     else:
-        blocks.append(context("No question is open right now. Type /debate today in a channel to start one."))
+        blocks.append(context(t("slack.home.none_open")))
     blocks.append({"type": "divider"})
-    blocks.append(section("*Latest results*"))
+    blocks.append(section_raw(f"*{t('slack.home.latest')}*"))
     if latest is not None:
         blocks.extend(card_blocks(latest, interactive=False, max_blocks=budget))
     else:
-        blocks.append(context("No poll has closed yet."))
+        blocks.append(context(t("slack.home.none_closed")))
     blocks.append({"type": "divider"})
     if stance is not None:
         blocks.extend(card_blocks(stance, interactive=False, max_blocks=budget))
