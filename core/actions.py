@@ -21,6 +21,10 @@ class ActionKind(StrEnum):
     SECTION = "section"
     FORGET = "forget"
     CANCEL = "cancel"
+    MEANINGS = "meanings"
+
+
+_WITH_POLL = (ActionKind.VOTE, ActionKind.RETRACT, ActionKind.MEANINGS)
 
 
 class ActionError(ValueError):
@@ -36,7 +40,7 @@ class Action:
 
     def encode(self) -> str:
         parts: list[str] = [PREFIX, self.kind.value]
-        if self.kind in (ActionKind.VOTE, ActionKind.RETRACT):
+        if self.kind in _WITH_POLL:
             parts.append(str(self.poll_id))
         if self.kind is ActionKind.VOTE:
             parts.append(str(self.option_id))
@@ -59,10 +63,10 @@ def decode(payload: str) -> Action:
     except ValueError:
         raise ActionError(f"unknown button action {parts[1]!r}") from None
     args = parts[2:]
-    expected = {ActionKind.VOTE: 2, ActionKind.RETRACT: 1, ActionKind.SECTION: 1}.get(kind, 0)
+    expected = {ActionKind.VOTE: 2, ActionKind.RETRACT: 1, ActionKind.MEANINGS: 1, ActionKind.SECTION: 1}.get(kind, 0)
     if len(args) != expected or not all(_PART.match(a) for a in args):
         raise ActionError("malformed button payload")
-    if kind in (ActionKind.VOTE, ActionKind.RETRACT):
+    if kind in _WITH_POLL:
         if not args[0].isdigit() or len(args[0]) > 18:
             raise ActionError("malformed poll number in button payload")
         poll_id = int(args[0])

@@ -48,7 +48,7 @@ async def space_csv(service: DebateService, space_id: str, viewer: Actor | None 
     whoever holds the database, every poll of the space."""
     rows: list[tuple[Poll, Prompt, Results]] = []
     for poll, tally in await service.store.polls_with_tallies(space_id):
-        prompt = service.content.prompt(poll.prompt_id)
+        prompt = await service.find_prompt(poll.prompt_id)
         if prompt is None or poll.abandoned:
             continue
         if viewer is not None and not await may_see(poll, viewer.space_id, viewer.channel_id, viewer.can_view):

@@ -1,16 +1,23 @@
-"""Build the neutral cards members see from domain values. Wording lives here, once for every adapter."""
+"""Build the neutral cards members see from domain values, with wording from the catalogue.
+
+The presenter owns the catalogue (core.catalogue): the service and adapters pass values, and every
+sentence is looked up by key here or where they raise an error, never written inline.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 
 from core.actions import Action, ActionKind
-from core.models import Article, Poll, Prompt, Results, Section, StanceEntry
+from core.catalogue import count, t
+from core.models import Article, Axis, Poll, Prompt, Results, Section, StanceEntry
+from core.moments import moment, strip_tokens
 from core.render import Button, Card, Field, ResultBar, ResultsView, Style
 
-ANONYMITY_NOTE = "Votes are anonymous: nobody, admins included, can see who voted what."
 POLL_MARKER = "counterpoint-poll:"
 OUTCOME_MARKER = "counterpoint-outcome:"
+ANONYMITY_NOTE = t("card.anonymity")
 
 
 def poll_marker(poll_id: int) -> str:
@@ -22,116 +29,120 @@ def outcome_marker(poll_id: int) -> str:
 
 
 def threshold_note(results: Results) -> str:
-    return f"Results show from {results.min_votes} votes" if results.min_votes else ""
+    return t("card.threshold", k=results.min_votes) if results.min_votes else ""
 
 
 def _footer(*parts: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def when(moment: datetime, tz: tzinfo = UTC) -> str:
-    local = moment.astimezone(tz)
-    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or ''}".rstrip()
-
-
-def lean_words(value: float) -> str:
+def lean_words(value: float, axis: Axis) -> str:
     if abs(value) < 0.05:
-        return "balanced"
-    return "toward privacy" if value > 0 else "toward security"
+        return t("lean.balanced")
+    return t("lean.toward", pole=axis.high if value > 0 else axis.low)
 
 
-def _votes(n: int) -> str:
-    return f"{n} vote{'s' if n != 1 else ''}"
-
-
-def results_view(results: Results) -> ResultsView:
+def results_view(results: Results, axis: Axis) -> ResultsView:
     """Results as the visibility rule left them: whatever is not in `results` is not shown."""
+    votes = count(results.total, "vote")
     if results.hidden_until_close:
-        return ResultsView(total=results.total,
-                           hidden_note=f"{_votes(results.total)} so far. Results show when the poll closes.")
+        return ResultsView(total=results.total, hidden_note=t("results.until_close", votes=votes))
     if not results.visible:
         if results.final:
-            note = (f"{_votes(results.total)} in all: too few to show results without singling anyone out "
-                    f"(results show from {results.min_votes}).")
+            note = t("results.too_few_final", votes=votes, k=results.min_votes)
         else:
-            more = "vote is" if results.votes_needed == 1 else "votes are"
-            note = (f"{_votes(results.total)} so far. Results appear once {results.votes_needed} more {more} in, "
-                    "so that no single vote stands out.")
+            note = t("results.needs_more", n=results.votes_needed, votes=votes)
         return ResultsView(total=results.total, hidden_note=note)
-    bars = tuple(ResultBar(r.option.label, r.option.emoji, r.count, r.share) for r in results.options)
-    summary = [_votes(results.total)]
+    bars = tuple(ResultBar(strip_tokens(r.option.label), r.option.emoji, r.count, r.share) for r in results.options)
+    summary = [t("results.total", votes=votes)]
     if results.mean_lean is not None:
-        summary.append(f"Mean lean {results.mean_lean:+.1f} on a -2 (security) to +2 (privacy) scale: "
-                       f"{lean_words(results.mean_lean)}")
+        summary.append(t("results.mean_lean", mean=f"{results.mean_lean:+.1f}", low=axis.low, high=axis.high,
+                         words=lean_words(results.mean_lean, axis)))
     if results.shift_shown and results.changed:
-        line = f"{results.changed} changed their mind"
+        line = t("results.changed", n=results.changed, who=count(results.changed, "member"))
         if results.net_shift is not None:
-            line += (f" ({results.moved_to_privacy} toward privacy, {results.moved_to_security} toward security;"
-                     f" net shift {results.net_shift:+.2f})")
+            line += " " + t("results.movement", high_n=results.moved_to_privacy, low_n=results.moved_to_security,
+                            high=axis.high, low=axis.low, shift=f"{results.net_shift:+.2f}")
         summary.append(line)
-        firsts = ", ".join(f"{r.option.label} {r.first_count}→{r.count}" for r in results.options
-                           if r.first_count != r.count)
+        firsts = ", ".join(t("results.first_to_now", label=r.option.label, first=r.first_count, now=r.count)
+                           for r in results.options if r.first_count != r.count)
         if firsts:
-            summary.append(f"First votes → now: {firsts}")
+            summary.append(t("results.first_votes", changes=firsts))
     elif results.some_changed:
-        summary.append("Some members changed their mind (too few to show how without singling anyone out).")
+        summary.append(t("results.some_changed"))
     return ResultsView(total=results.total, bars=bars, summary=tuple(summary))
 
 
+def _has_meanings(prompt: Prompt) -> bool:
+    return any(o.meaning for o in prompt.options)
+
+
 def poll_card(
-    poll: Poll, prompt: Prompt, section: Section | None, results: Results, now: datetime, tz: tzinfo = UTC
+    poll: Poll, prompt: Prompt, section: Section | None, results: Results, now: datetime, zone: tzinfo,
+    axis: Axis,
 ) -> Card:
     is_open = poll.is_open(now)
     buttons: list[Button] = []
     if is_open:
         for option in prompt.options:
             payload = Action(ActionKind.VOTE, poll_id=poll.id, option_id=option.id).encode()
-            buttons.append(Button(option.label, payload, option.emoji, Style.PRIMARY))
+            buttons.append(Button(strip_tokens(option.label), payload, option.emoji, Style.PRIMARY))
+    if _has_meanings(prompt):
+        buttons.append(Button(t("meanings.button"), Action(ActionKind.MEANINGS, poll_id=poll.id).encode(), "❔"))
     if section is not None:
-        buttons.append(Button("Read the section", Action(ActionKind.SECTION, section_id=section.id).encode(), "📖"))
+        buttons.append(Button(t("card.read_section"), Action(ActionKind.SECTION, section_id=section.id).encode(),
+                              "📖"))
     if is_open:
-        status = f"open until {when(poll.closes_at, tz)}" if poll.closes_at else "open"
+        status = t("card.open_until", at=moment(poll.closes_at, zone)) if poll.closes_at else t("card.open")
     else:
-        status = f"closed {when(poll.closed_at or poll.closes_at or now, tz)}"
-    context = f"From “{section.title}”: {section.context}" if section else ""
+        status = t("card.closed_at", at=moment(poll.closed_at or poll.closes_at or now, zone))
+    context = t("card.from_section", title=section.title, context=section.context) if section else ""
     return Card(
-        title=prompt.question,
+        title=strip_tokens(prompt.question),
         context=context,
-        results=results_view(results),
+        status=status,
+        results=results_view(results, axis),
         buttons=tuple(buttons),
-        footer=_footer(f"Poll #{poll.id}", status, threshold_note(results), ANONYMITY_NOTE),
+        footer=_footer(t("card.poll_number", poll_id=poll.id), threshold_note(results), ANONYMITY_NOTE),
         marker=poll_marker(poll.id),
     )
 
 
-def results_so_far_card(results: Results) -> Card:
+def meanings_card(prompt: Prompt, axis: Axis) -> Card:
+    lines = [f"{o.emoji} {o.label}: {o.meaning}".strip() if o.meaning else f"{o.emoji} {o.label}".strip()
+             for o in prompt.options]
+    return Card(title=t("meanings.title"), context=strip_tokens(prompt.question), text="\n".join(lines))
+
+
+def results_so_far_card(results: Results, axis: Axis) -> Card:
     return Card(
-        title=f"Results so far: {results.prompt.question}",
-        results=results_view(results),
-        footer=_footer(f"Poll #{results.poll.id}", threshold_note(results), ANONYMITY_NOTE),
+        title=t("card.results_so_far", question=strip_tokens(results.prompt.question)),
+        results=results_view(results, axis),
+        footer=_footer(t("card.poll_number", poll_id=results.poll.id), threshold_note(results), ANONYMITY_NOTE),
     )
 
 
 def threshold_announcement(old: int, new: int) -> str:
-    if new > old:
-        return (f"An admin raised this channel's results threshold from {old} to {new} votes. "
-                "Open polls follow it now.")
-    return (f"An admin lowered this channel's results threshold from {old} to {new} votes. "
-            "It applies from the next poll; open polls keep their stricter threshold.")
+    return t("settings.announce_raised" if new > old else "settings.announce_lowered", old=old, new=new)
 
 
-def outcome_card(results: Results, section: Section | None) -> Card:
+def outcome_card(results: Results, section: Section | None, axis: Axis) -> Card:
     fields: tuple[Field, ...] = ()
     if results.prompt.follow_up:
-        fields = (Field("Follow-up question", results.prompt.follow_up),)
+        fields = (Field(t("card.follow_up"), results.prompt.follow_up),)
     return Card(
-        title=f"Results: {results.prompt.question}",
-        context=f"From “{section.title}”" if section else "",
-        results=results_view(results),
+        title=t("card.results_title", question=strip_tokens(results.prompt.question)),
+        context=t("card.from_section_short", title=section.title) if section else "",
+        results=results_view(results, axis),
         fields=fields,
-        footer=_footer(f"Poll #{results.poll.id}", "final", threshold_note(results), ANONYMITY_NOTE),
+        footer=_footer(t("card.poll_number", poll_id=results.poll.id), t("card.final"), threshold_note(results),
+                       ANONYMITY_NOTE),
         marker=outcome_marker(results.poll.id),
     )
+
+
+def _published(article: Article) -> str:
+    return article.date.strftime("%d %B %Y").lstrip("0")
 
 
 def section_card(section: Section, article: Article) -> Card:
@@ -140,89 +151,83 @@ def section_card(section: Section, article: Article) -> Card:
         title=section.title,
         context=section.context,
         text=section.summary,
-        fields=(Field("Key points", points),),
-        footer=f"A summary in our own words of “{article.title}” ({article.publisher}, "
-               f"{article.date.strftime('%d %B %Y').lstrip('0')}).",
+        fields=(Field(t("card.key_points"), points),),
+        footer=t("card.summary_credit", title=article.title, publisher=article.publisher,
+                 date=_published(article)),
     )
 
 
-def article_card(article: Article, sections: tuple[Section, ...]) -> Card:
+def article_card(article: Article, sections: tuple[Section, ...], read_one: str) -> Card:
     listing = "\n".join(f"`{s.id}`: {s.title}" for s in sections)
     refs = "\n".join(f"{i}. {r}" for i, r in enumerate(article.references, start=1))
-    text = f"Published {article.date.strftime('%d %B %Y').lstrip('0')} by {article.publisher}."
+    text = t("card.published", date=_published(article), publisher=article.publisher)
     if article.source_url:
-        text += f" Read it at {article.source_url}"
+        text += " " + t("card.read_at", url=article.source_url)
     buttons = tuple(
         Button(s.title, Action(ActionKind.SECTION, section_id=s.id).encode(), "📖") for s in sections
     )
     return Card(
         title=article.title,
         text=text,
-        fields=(Field("Sections", listing), Field("References", refs)),
+        fields=(Field(t("card.sections"), listing), Field(t("card.references"), refs)),
         buttons=buttons,
-        footer="Read one section with: /debate article <section>",
+        footer=t("card.read_one", command=read_one),
     )
 
 
-def stance_card(entries: list[StanceEntry]) -> Card:
+def stance_card(entries: list[StanceEntry], axis: Axis, forget: str) -> Card:
     if not entries:
-        return Card(title="Your stance", text="You have no current votes. Vote on a poll and it will show here.",
-                    footer="Only you can see this.")
-    lines = [f"#{e.poll.id} {e.prompt.question}\n    → {e.option.emoji} {e.option.label}".rstrip()
-             for e in entries[:10]]
+        return Card(title=t("stance.title"), text=t("stance.none"), footer=t("vote.only_you"))
+    lines = [t("stance.line", poll_id=e.poll.id, question=strip_tokens(e.prompt.question),
+               choice=f"{e.option.emoji} {e.option.label}".strip()) for e in entries[:10]]
     leans = [e.option.lean for e in entries if e.option.lean is not None]
-    text = f"You hold {len(entries)} current vote{'s' if len(entries) != 1 else ''}."
+    text = t("stance.count", votes=count(len(entries), "vote"))
     if leans:
         mean = sum(leans) / len(leans)
-        text += f" Your mean lean is {mean:+.1f} ({lean_words(mean)}) across {len(leans)} scale question(s)."
+        text += " " + t("stance.mean", mean=f"{mean:+.1f}", words=lean_words(mean, axis),
+                        questions=count(len(leans), "question"))
     if len(entries) > 10:
-        lines.append(f"… and {len(entries) - 10} older")
-    return Card(title="Your stance", text=text, fields=(Field("Your votes", "\n".join(lines)),),
-                footer="Only you can see this. /debate forget-me erases it.")
+        lines.append(t("stance.older", n=len(entries) - 10))
+    return Card(title=t("stance.title"), text=text, fields=(Field(t("stance.votes"), "\n".join(lines)),),
+                footer=t("stance.footer", forget=forget))
 
 
 def forget_confirm_card() -> Card:
     return Card(
-        title="Erase your data?",
-        text="This deletes every vote you cast in this space and its history. Open polls drop your votes; "
-             "closed polls keep their final counts, which nothing links to you. "
-             "It cannot be undone.",
+        title=t("forget.confirm_title"),
+        text=t("forget.confirm_text"),
         buttons=(
-            Button("Yes, erase my data", Action(ActionKind.FORGET).encode(), "🗑️", Style.DANGER),
-            Button("Cancel", Action(ActionKind.CANCEL).encode()),
+            Button(t("forget.yes"), Action(ActionKind.FORGET).encode(), "🗑️", Style.DANGER),
+            Button(t("forget.cancel"), Action(ActionKind.CANCEL).encode()),
         ),
     )
 
 
-MEMBER_HELP = (
-    ("today", "show today's question (opens one if none is open)"),
-    ("article [section]", "the article overview, or one section's summary"),
-    ("results [poll]", "results of the latest poll here, or poll #N"),
-    ("stance", "your own votes and lean, shown only to you"),
-    ("forget-me", "erase all your votes in this space"),
-    ("help", "this list"),
-)
-ADMIN_HELP = (
-    ("post [prompt]", "post a question now (the next in the deck, or the prompt id given)"),
-    ("close [poll]", "close the latest open poll here, or poll #N"),
-    ("export", "CSV of aggregate results (no member data)"),
-    ("settings [min-votes N]", "show or change this channel's settings"),
-    ("schedule set time=09:00 tz=Europe/Berlin days=mon-fri", "post a daily question (also: duration=24h "
-     "order=section|shuffle results=live|after-close k=3)"),
-    ("schedule show | schedule off", "the next post and its question, or stop daily posts"),
-)
-
-
-def help_card(command: str, is_admin: bool, admin_command: str | None = None) -> Card:
-    member = "\n".join(f"`{command} {c}`: {d}" for c, d in MEMBER_HELP)
-    fields = [Field("Everyone", member)]
-    if is_admin:
-        admin_prefix = admin_command or command
-        fields.append(Field("Admins", "\n".join(f"`{admin_prefix} {c}`: {d}" for c, d in ADMIN_HELP)))
+def help_card(sections: Sequence[tuple[str, list[tuple[str, str]]]], topic: str, axis: Axis) -> Card:
+    fields = tuple(Field(title, "\n".join(f"`{usage}`: {text}" for usage, text in rows)) for title, rows in sections)
     return Card(
-        title="Counterpoint: a daily debate on AI in law enforcement",
-        text="Each day brings one question from the article. Pick where you stand between security and "
-             "privacy; change your mind any time while the poll is open.",
-        fields=tuple(fields),
+        title=t("help.title", topic=topic),
+        text=t("help.intro", low=axis.low, high=axis.high),
+        fields=fields,
         footer=ANONYMITY_NOTE,
     )
+
+
+def deck_card(upcoming: Sequence[Prompt], used: int, size: int, post: str) -> Card:
+    lines = [f"`{p.id}`: {strip_tokens(p.question)}" for p in upcoming]
+    text = t("deck.position", used=used, size=size, left=count(size - used, "question"))
+    if size - used <= 1:
+        text += " " + t("deck.wraps")
+    return Card(title=t("deck.title"), text=text, fields=(Field(t("deck.next"), "\n".join(lines)),),
+                footer=t("deck.footer", post=post))
+
+
+def settings_text(*, k: int, live: bool, duration: str, members_post: bool, change: str, floor: int, most: int,
+                  saved: bool) -> str:
+    lines = [t("settings.saved") if saved else t("settings.title"),
+             t("settings.k", k=k),
+             t("settings.live") if live else t("settings.after_close"),
+             t("settings.duration", duration=duration),
+             t("settings.members_post_on") if members_post else t("settings.members_post_off"),
+             t("settings.change", change=change, floor=floor, most=most)]
+    return "\n".join(lines)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
+from core.catalogue import t
 from core.render import Card, Reply
 from core.store.base import StoreError
 from core.visibility import ChannelCheck
@@ -34,6 +35,8 @@ class Actor:
     # Asks the platform whether this member can see another channel of the space; None: nobody
     # outside a poll's own channel sees it. Set by the adapter, which knows how to ask.
     can_view: ChannelCheck | None = field(default=None, compare=False, repr=False)
+    # The member's platform roles (Discord role ids), for the facilitator role; empty elsewhere.
+    roles: frozenset[str] = field(default=frozenset(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,11 @@ class Home:
     notices: tuple[str, ...] = ()  # for admins: what the scheduler could not do
 
 
-ADMIN_ONLY = "Only admins can do that. Ask a server or workspace admin."
-NOT_HERE = "There is no poll #{poll_id} here."
-STORE_DOWN = ("That did not go through: the bot's database is busy or unavailable right now. "
-              "Nothing changed; please try again in a moment.")
-VOTE_NOT_RECORDED = ("Your vote was NOT recorded: the bot's database is busy or unavailable right now. "
-                     "Please press your choice again in a moment.")
+ADMIN_ONLY = t("access.admins_only")
+FACILITATORS_ONLY = t("access.facilitators_only")
+NOT_HERE = t("poll.not_here")  # {poll_id}
+STORE_DOWN = t("store.down")
+VOTE_NOT_RECORDED = t("store.vote_not_recorded")
 
 
 class UserError(Exception):
@@ -83,5 +85,5 @@ def parse_poll_ref(ref: str) -> int:
     text = ref.strip().lstrip("#")
     # str.isdigit() also accepts "²" and "٣": only ASCII digits are poll numbers.
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise UserError(f"'{ref}' is not a poll number. Use the number shown on the poll, e.g. 12 or #12.")
+        raise UserError(t("poll.bad_ref", ref=ref[:20]))
     return int(text)

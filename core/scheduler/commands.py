@@ -1,14 +1,15 @@
-"""`schedule set|show|off`: the admin's view of a channel's daily question, shared by every adapter."""
+"""`schedule set|show|off`: a channel's daily question, as facilitators see and change it."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import replace
-from datetime import timedelta
 
+from core.catalogue import t
+from core.durations import format_duration, parse_duration
 from core.models import DECK_ORDERS, Schedule
-from core.presenter import threshold_announcement, when
+from core.moments import Style, moment
+from core.presenter import threshold_announcement
 from core.privacy import check_min_votes
 from core.render import Reply
 from core.scheduler.engine import rule_of
@@ -19,26 +20,10 @@ from core.scheduler.timing import (
     parse_timezone,
     parse_weekdays,
 )
-from core.service import ADMIN_ONLY, Actor, DebateService, UserError
+from core.service import Actor, DebateService, UserError
+from core.usecase import answers_errors
 
-USAGE = ("schedule set time=09:00 tz=Europe/Berlin days=mon-fri duration=24h order=section|shuffle "
-         "results=live|after-close k=3  ·  schedule show  ·  schedule off")
 KEYS = ("time", "tz", "days", "duration", "order", "results", "k")
-_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|h|d)?$")
-MIN_DURATION = timedelta(minutes=10)
-MAX_DURATION = timedelta(days=7)
-
-
-def parse_duration(text: str) -> timedelta:
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise UserError(f"'{text[:20]}' is not a duration: use minutes, hours or days, e.g. 90m, 24h or 2d.")
-    number, unit = int(match.group(1)), match.group(2) or "h"
-    value = {"m": timedelta(minutes=number), "min": timedelta(minutes=number), "h": timedelta(hours=number),
-             "d": timedelta(days=number)}[unit]
-    if not MIN_DURATION <= value <= MAX_DURATION:
-        raise UserError("A poll stays open between 10 minutes and 7 days.")
-    return value
 
 
 def parse_pairs(args: list[str]) -> dict[str, str]:
@@ -52,12 +37,12 @@ def parse_pairs(args: list[str]) -> dict[str, str]:
         elif word.lower() in KEYS and words:
             key, value = word, words.pop(0)
         else:
-            raise UserError(f"'{word[:30]}' is not a setting. Usage: {USAGE}")
+            raise UserError(t("schedule.not_a_setting", word=word[:30], keys=", ".join(KEYS)))
         key = key.strip().lower()
         if key not in KEYS:
-            raise UserError(f"Unknown schedule setting '{key[:20]}'. Settings: {', '.join(KEYS)}.")
+            raise UserError(t("schedule.unknown_setting", key=key[:20], keys=", ".join(KEYS)))
         if key in pairs:
-            raise UserError(f"'{key}' is given twice.")
+            raise UserError(t("router.twice", name=key))
         pairs[key] = value.strip()
     return pairs
 
@@ -66,45 +51,45 @@ class ScheduleCommands:
     def __init__(self, service: DebateService) -> None:
         self.service = service
 
+    @answers_errors
     async def handle(self, actor: Actor, args: list[str]) -> Reply:
-        if not actor.is_admin:
-            return Reply(text=ADMIN_ONLY, error=True)
         action = args[0].lower() if args else "show"
-        try:
-            if action == "set":
-                return await self.set(actor, parse_pairs(args[1:]))
-            if action == "show":
-                return await self.show(actor)
-            if action == "off":
-                return await self.off(actor)
-        except UserError as exc:
-            return Reply(text=str(exc), error=True)
-        return Reply(text=f"Unknown schedule action '{action[:20]}'. Usage: {USAGE}", error=True)
+        await self.service.require(actor)
+        if action == "set":
+            await self.service.require_channel(actor)
+            return await self.set(actor, parse_pairs(args[1:]))
+        if action == "show":
+            return await self.show(actor)
+        if action == "off":
+            return await self.off(actor)
+        raise UserError(t("schedule.unknown_action", action=action[:20],
+                          usage=self.service.cmd(actor, "schedule set", time="09:00", tz="Europe/Berlin")))
 
     async def set(self, actor: Actor, pairs: dict[str, str]) -> Reply:
         store = self.service.store
         existing = await store.get_schedule(actor.space_id, actor.channel_id)
         if existing is None and "time" not in pairs:
-            raise UserError(f"Give at least a time for a new schedule, e.g. `schedule set time=09:00 tz=Europe/Berlin`."
-                            f" Usage: {USAGE}")
+            raise UserError(t("schedule.needs_time",
+                              example=self.service.cmd(actor, "schedule set", time="09:00", tz="Europe/Berlin")))
         try:
             at = parse_time_of_day(pairs["time"]) if "time" in pairs else existing.at  # type: ignore[union-attr]
             tz = parse_timezone(pairs["tz"]).key if "tz" in pairs else (
                 existing.timezone if existing else getattr(self.service.tz, "key", "UTC"))
             days = parse_weekdays(pairs["days"]) if "days" in pairs else (
                 existing.weekdays if existing else frozenset(range(7)))
+            settings_now = await self.service.channel_settings(actor.space_id, actor.channel_id)
+            duration = parse_duration(pairs["duration"]) if "duration" in pairs else (
+                existing.duration if existing else settings_now.poll_duration or self.service.poll_duration)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-        duration = parse_duration(pairs["duration"]) if "duration" in pairs else (
-            existing.duration if existing else self.service.poll_duration)
         order = pairs.get("order", existing.deck_order if existing else "section").lower()
         if order not in DECK_ORDERS:
-            raise UserError("order must be 'section' (the article's order) or 'shuffle' (no repeats until all used).")
-        before = settings = await self.service.channel_settings(actor.space_id, actor.channel_id)
+            raise UserError(t("schedule.bad_order"))
+        before = settings = settings_now
         if "results" in pairs:
             visibility = pairs["results"].lower().replace("_", "-")
             if visibility not in ("live", "after-close"):
-                raise UserError("results must be 'live' or 'after-close'.")
+                raise UserError(t("settings.bad_results", value=pairs["results"][:20]))
             settings = replace(settings, results_live=visibility == "live")
         if "k" in pairs:
             try:
@@ -123,7 +108,7 @@ class ScheduleCommands:
         schedule = replace(schedule, next_due_at=next_at)
         await store.save_channel_settings(settings)
         await store.save_schedule(schedule)
-        reply = await self.show(actor, prefix="Schedule saved.")
+        reply = await self.show(actor, prefix=t("schedule.saved"))
         if settings.min_votes != before.min_votes:
             open_polls = await store.open_polls(actor.space_id, actor.channel_id)
             reply = replace(reply, announce=threshold_announcement(before.min_votes, settings.min_votes),
@@ -131,34 +116,42 @@ class ScheduleCommands:
         return reply
 
     async def show(self, actor: Actor, prefix: str = "") -> Reply:
-        schedule = await self.service.store.get_schedule(actor.space_id, actor.channel_id)
-        trouble = [n for n in await self.service.store.notices(actor.space_id) if n.channel_id == actor.channel_id]
+        store = self.service.store
+        schedule = await store.get_schedule(actor.space_id, actor.channel_id)
+        trouble = [n for n in await store.notices(actor.space_id) if n.channel_id == actor.channel_id]
+        head = [prefix] if prefix else []
         if schedule is None or not schedule.enabled:
-            last = f" Last problem: {trouble[0].text}" if trouble and schedule is not None else ""
-            return Reply(text=(prefix + " " if prefix else "") + "No daily question is scheduled in this channel. "
-                         f"Set one with `{self.service.command} schedule set time=09:00 tz=Europe/Berlin`." + last)
+            lines = [*head, t("schedule.none", example=self.service.cmd(actor, "schedule set", time="09:00",
+                                                                         tz="Europe/Berlin"))]
+            if trouble and schedule is not None:
+                lines.append(t("schedule.last_problem", text=trouble[0].text))
+            return Reply(text=" ".join(lines))
         now = self.service.clock()
         _day, instant = next_occurrence(rule_of(schedule), max(now, schedule.since),
                                        done_through=schedule.done_through)
         zone = rule_of(schedule).tz
-        prompt = await self.service.next_prompt(actor.space_id, actor.channel_id, schedule.deck_order,
-                                                schedule.shuffle_seed)
+        position = await self.service.deck_position(actor.space_id, actor.channel_id, schedule.deck_order,
+                                                    schedule.shuffle_seed)
         settings = await self.service.channel_settings(actor.space_id, actor.channel_id)
-        hours = schedule.duration.total_seconds() / 3600
         lines = [
-            f"Daily question at {schedule.at:%H:%M} {schedule.timezone}, {format_weekdays(schedule.weekdays)}.",
-            f"Next post: {instant.astimezone(zone):%a} {when(instant, zone)} ({when(instant)}).",
-            f"Next question: “{prompt.question}” ({prompt.id}).",
-            f"Polls stay open {hours:g} h; results {'live' if settings.results_live else 'after close'}, "
-            f"shown from {settings.min_votes} votes; deck in {schedule.deck_order} order.",
+            *head,
+            t("schedule.daily", at=f"{schedule.at:%H:%M}", tz=schedule.timezone,
+              days=format_weekdays(schedule.weekdays)),
+            t("schedule.next_post", at=moment(instant, zone), relative=moment(instant, zone, Style.RELATIVE)),
+            t("schedule.next_question", question=position.next.question, id=position.next.id),
+            t("schedule.terms", duration=format_duration(schedule.duration),
+              results=t("schedule.live") if settings.results_live else t("schedule.after_close"),
+              k=settings.min_votes, order=schedule.deck_order),
         ]
+        if position.last_of_round:
+            lines.append(t("deck.wraps"))
         if trouble:
-            lines.append(f"Last problem ({when(trouble[0].at, zone)}): {trouble[0].text}")
-        return Reply(text=(prefix + "\n" if prefix else "") + "\n".join(lines))
+            lines.append(t("schedule.last_problem_at", at=moment(trouble[0].at, zone), text=trouble[0].text))
+        return Reply(text="\n".join(lines))
 
     async def off(self, actor: Actor) -> Reply:
         schedule = await self.service.store.get_schedule(actor.space_id, actor.channel_id)
         if schedule is None or not schedule.enabled:
-            return Reply(text="No daily question was scheduled in this channel. Nothing changed.")
+            return Reply(text=t("schedule.off_none"))
         await self.service.store.save_schedule(replace(schedule, enabled=False))
-        return Reply(text="Daily questions stopped in this channel. Open polls stay open until they close.")
+        return Reply(text=t("schedule.off_done"))

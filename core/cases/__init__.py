@@ -1,0 +1,1 @@
+"""The use cases, by area; core.service.DebateService puts them together."""
