@@ -17,6 +17,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from aiohttp import web
+
+from bots.health import Health, start_health
 from bots.logsafety import redact
 from core.scheduler.engine import Scheduler
 from core.scheduler.port import PlatformPort
@@ -57,11 +60,13 @@ async def supervise(
     run: Callable[[], Awaitable[None]],
     delays: tuple[float, ...] = RESTART_DELAYS,
     clock: Callable[[], float] | None = None,
+    on_state: Callable[[str], None] | None = None,
 ) -> None:
     """Run an adapter until cancelled, restarting it after failures with growing delays.
 
     Only a SettingsError on the very first start escapes: that is a configuration error the
     operator must fix, and restarting would only repeat it (and spend invalid-token requests).
+    `on_state` hears "restarting" after each failure (the health endpoint shows it).
     """
     loop = asyncio.get_running_loop()
     now = clock or loop.time
@@ -82,6 +87,8 @@ async def supervise(
             log.error("%s adapter failed: %s: %s; the other adapters keep serving", name, type(exc).__name__,
                       redact(str(exc)))
         first = False
+        if on_state is not None:
+            on_state("restarting")
         if now() - started >= HEALTHY_AFTER:
             attempt = 0
         delay = delays[min(attempt, len(delays) - 1)]
@@ -103,6 +110,26 @@ async def _wait(event: asyncio.Event) -> None:
     await event.wait()
 
 
+def connection_open(port: object) -> bool:
+    """False while discord.py reconnects on its own (its port stays registered); other ports: True."""
+    discord = sys.modules.get("discord")  # loaded only when the Discord adapter is configured
+    client = getattr(port, "client", None)
+    if discord is None or not isinstance(client, discord.Client):
+        return True
+    ws = getattr(client, "ws", None)
+    return bool(ws is not None and getattr(ws, "open", False))
+
+
+async def _start_health(health: Health, settings: Settings) -> web.AppRunner | None:
+    if settings.health_port is None:
+        return None
+    try:
+        return await start_health(health, settings.health_host, settings.health_port)
+    except OSError as exc:
+        raise SettingsError(f"HEALTH_PORT: cannot listen on {settings.health_host}:{settings.health_port} "
+                            f"({exc.strerror or exc})") from None
+
+
 async def run_adapters(settings: Settings) -> int:
     if not (settings.discord_configured or settings.slack_configured):
         print(f"counterpoint: {NOTHING_CONFIGURED}", file=sys.stderr)
@@ -112,14 +139,20 @@ async def run_adapters(settings: Settings) -> int:
     adapters = configured_adapters(settings)
     # exclusive: a second `run` on the same SQLite file refuses to start (one writer per file).
     async with open_service(settings, exclusive=True) as service:
+        log.info("database: %s", settings.database_file)
         ports: dict[str, PlatformPort] = {}
         holder = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = Scheduler(service, ports, holder, grace=timedelta(minutes=settings.schedule_grace_minutes))
+        health = Health(adapters, ports, service.store.schema_version, alive=connection_open)
+        health_server = await _start_health(health, settings)
 
         def starter(run: AdapterRunner) -> Callable[[], Awaitable[None]]:
             return lambda: run(settings, service, ports)
 
-        tasks = [asyncio.create_task(supervise(name, starter(run)), name=f"adapter-{name}")
+        def marker(name: str) -> Callable[[str], None]:
+            return lambda state: health.mark(name, state)
+
+        tasks = [asyncio.create_task(supervise(name, starter(run), on_state=marker(name)), name=f"adapter-{name}")
                  for name, run in adapters.items()]
         tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         stop = asyncio.Event()
@@ -131,6 +164,8 @@ async def run_adapters(settings: Settings) -> int:
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not stopper and not t.cancelled() and t.exception() is not None]
         await stop_tasks([*tasks, stopper])
+        if health_server is not None:
+            await health_server.cleanup()
         for task in failed:
             exc = task.exception()
             if isinstance(exc, SettingsError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import logging
 import sys
 from typing import Any
 
@@ -54,12 +55,31 @@ def _invite(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    import aiohttp
+    import discord
+
     from bots.discord.runner import sync_commands
+    from bots.logsafety import redact
     from bots.wiring import open_service
 
-    async with open_service(settings) as service:
-        print(await sync_commands(settings, service))
+    if not settings.discord_token:  # before the database is opened (or created) for nothing
+        raise SettingsError("DISCORD_TOKEN: not set; copy the bot token from the Developer Portal (Bot page)")
+    where = settings.discord_api_base or "discord.com"
+    # A one-shot command: discord.py's voice-support warnings and login notice are noise here.
+    logging.getLogger("discord.client").setLevel(logging.ERROR)
+    try:
+        async with open_service(settings) as service:
+            print(await sync_commands(settings, service))
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        return _one_line(f"cannot reach Discord at {where}: {redact(str(exc)) or type(exc).__name__}", 1)
+    except discord.HTTPException as exc:
+        return _one_line(f"Discord refused the command sync: {exc.status} {redact(str(exc.text or exc))}", 1)
     return 0
+
+
+def _one_line(message: str, code: int) -> int:
+    print("counterpoint: " + " ".join(message.split()), file=sys.stderr)
+    return code
 
 
 def add_discord_commands(subparsers: Any) -> None:
