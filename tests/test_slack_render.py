@@ -251,3 +251,10 @@ async def test_a_240_character_question_reaches_slack_whole(
         assert len(vote_buttons(h.poll_message())) == len(labels)
         assert "\u27e6" not in json.dumps(sent, ensure_ascii=False)
     assert not slack.violations and not slack.token_leaks
+
+
+def test_an_announcement_dates_its_blocks_and_keeps_its_fallback_plain() -> None:
+    sent = blocks.announcement(f"Results of <poll> at {TOKEN}")
+    assert sent["text"] == f"Results of &lt;poll&gt; at {PLAIN_TIME}"
+    assert sent["blocks"] == [{"type": "section", "text": {"type": "mrkdwn",
+                                                           "text": f"Results of &lt;poll&gt; at {DATE_MARKUP}"}}]

@@ -265,6 +265,12 @@ def reply_fallback(reply: Reply) -> str:
     return card_fallback(reply.card) if reply.card is not None else " "
 
 
+def announcement(text: str) -> dict[str, Any]:
+    """chat.postMessage arguments for a public notice: the blocks show times in each reader's zone, the
+    notification fallback in plain text."""
+    return {"text": fit_plain_mrkdwn(text, FALLBACK_MAX) or " ", "blocks": [section(text)]}
+
+
 def poll_metadata(poll_id: int) -> dict[str, Any]:
     """Message metadata so a poll's message can be found in channel history without the database."""
     return {"event_type": POLL_EVENT_TYPE, "event_payload": {"poll_id": poll_id}}
