@@ -43,7 +43,7 @@ MESSAGES: dict[str, Message] = {
     "slack.ask.question_placeholder": "What should the channel debate?",
     "slack.ask.options": "Options",
     "slack.ask.options_hint": ("One per line, 2 to {most}, each up to {limit} characters. "
-                               "Leave empty and members answer on the agree-disagree scale."),
+                               "Leave empty and members answer on the usual scale, {low} to {high}."),
     "slack.ask.no_question": "Type the question.",
     "slack.ask.too_many": "Give at most {most} options, one per line.",
     "slack.ask.one_option": "Give at least 2 options, or none for the scale.",
