@@ -93,7 +93,9 @@ def _slack_token(env: Mapping[str, str], name: str, prefix: str, other: str, oth
     if value.startswith(other_prefix):
         raise SettingsError(f"{name}: this is an {other_prefix}... token, which belongs in {other}; "
                             f"{name} and {other} look swapped")
-    raise SettingsError(f"{name}: expected a token starting with {prefix} (it starts with '{value[:5]}')")
+    kind = re.match(r"x[a-z]{3}-", value)  # only a known-looking prefix is echoed, never secret characters
+    seen = f"it starts with '{kind.group(0)}'" if kind else "it does not look like a Slack token"
+    raise SettingsError(f"{name}: expected a token starting with {prefix} ({seen})")
 
 
 def _health(env: Mapping[str, str]) -> tuple[int | None, str]:
