@@ -49,14 +49,13 @@ async def _service(path: Path) -> tuple[DebateService, SqliteStore]:
 
 async def slack_sample(tmp: Path) -> dict[str, Any]:
     from tests.fakes.slack_fake import FakeSlack
-    from tests.slack_helpers import CHANNEL, running
+    from tests.slack_helpers import CHANNEL, LISTED_ADMIN, running
 
     service, store = await _service(tmp / "slack.db")
     try:
         async with FakeSlack() as slack:
-            slack.set_user("U1")
             async with running(slack, service) as h:
-                await h.command("today")
+                await h.command("post", user=LISTED_ADMIN)  # an admin posts: members may not, depending on settings
             [call] = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == CHANNEL]
             keep = ("channel", "text", "blocks", "metadata")
             return {"method": "chat.postMessage", "params": {k: call.params[k] for k in keep if k in call.params},
@@ -66,16 +65,16 @@ async def slack_sample(tmp: Path) -> dict[str, Any]:
 
 
 async def discord_sample(tmp: Path) -> dict[str, Any]:
-    from tests.discord_helpers import answered, make_client, running
+    from tests.discord_helpers import MANAGE_GUILD, answered, make_client, running
     from tests.fakes.discord_fake import FakeDiscord
 
     service, store = await _service(tmp / "discord.db")
     try:
         async with FakeDiscord() as fake:
             with fake.patch_discord():
-                fake.add_member("5001", "alice", permissions=0)
+                fake.add_member("6001", "admin", permissions=MANAGE_GUILD)
                 async with running(make_client(service), fake):
-                    await answered(await fake.slash("debate", subcommand="today", user_id="5001"))
+                    await answered(await fake.slash("debate-admin", subcommand="post", user_id="6001"))
                 path = f"/channels/{fake.channel_id}/messages"
                 [post] = [r for r in fake.requests if r.method == "POST" and r.path == path]
                 return {"route": f"POST {path}".replace(fake.channel_id, "<channel>"), "json": post.json,

@@ -24,7 +24,7 @@ from core.render import Button, Card, Field, Reply, ResultBar, ResultsView, Styl
 from core.service import DebateService
 from core.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.discord_helpers import answered, make_client, polls_in, running
+from tests.discord_helpers import MANAGE_GUILD, answered, make_client, polls_in, running
 from tests.fakes.discord_fake import FakeDiscord
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -166,7 +166,7 @@ async def test_fake_discord_fails_a_test_that_sends_an_unresolved_token() -> Non
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         with server.patch_discord():
-            server.add_member("5001", "alice", permissions=0)
+            server.add_member("6001", "admin", permissions=MANAGE_GUILD)
             yield server
 
 
@@ -178,7 +178,7 @@ async def test_a_240_character_question_reaches_discord_whole(
     pack = dataclasses.replace(pack, prompts=(dataclasses.replace(first, question=question), *pack.prompts[1:]))
     service = DebateService(pack, store, "test-secret-0123456789", clock=clock)
     async with running(make_client(service), fake):
-        await answered(await fake.slash("debate", subcommand="today", user_id="5001"))
+        await answered(await fake.slash("debate-admin", subcommand="post", user_id="6001"))
     [message] = polls_in(fake)
     [post] = [r for r in fake.requests if r.method == "POST" and r.path == f"/channels/{fake.channel_id}/messages"]
     [embed] = post.json["embeds"]

@@ -25,7 +25,7 @@ from core.service import DebateService
 from core.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fakes.slack_fake import FakeSlack, check_blocks, check_view
-from tests.slack_helpers import CHANNEL, buttons, mrkdwn_texts, running, vote_buttons
+from tests.slack_helpers import CHANNEL, LISTED_ADMIN, buttons, mrkdwn_texts, running, vote_buttons
 
 JSON = dict[str, Any]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -228,7 +228,6 @@ def long_question(pack: ContentPack, length: int = 240) -> ContentPack:
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack() as fake:
-        fake.set_user("U1")
         yield fake
 
 
@@ -239,7 +238,7 @@ async def test_a_240_character_question_reaches_slack_whole(
     question = service.content.prompts[0].question
     assert len(question) == 240
     async with running(slack, service) as h:
-        await h.command("today")
+        await h.command("post", user=LISTED_ADMIN)
         [call] = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == CHANNEL]
         sent = call.params
         assert sent["blocks"][0] == {"type": "section", "block_id": "counterpoint-poll:1",
