@@ -129,6 +129,42 @@ def check_view(view: Any, *, action_id_scope: ActionIdScope = "message") -> list
     return errors
 
 
+_INPUT_ELEMENTS = frozenset({"plain_text_input", "number_input", "email_text_input", "url_text_input",
+                             "static_select", "multi_static_select", "radio_buttons", "checkboxes",
+                             "users_select", "conversations_select", "channels_select", "datepicker"})
+
+
+def check_modal(view: Any, *, action_id_scope: ActionIdScope = "message") -> list[str]:
+    """check_view plus what views.open requires of a modal: a title, a callback_id to route its
+    submission, input blocks holding input elements with action_ids, and a submit button for them."""
+    errors = check_view(view, action_id_scope=action_id_scope)
+    if not isinstance(view, dict):
+        return errors
+    if view.get("type") != "modal":
+        errors.append("views.open only takes a modal")
+    if "title" not in view:
+        errors.append("view.title: required for a modal")
+    if not isinstance(view.get("callback_id"), str) or not view["callback_id"]:
+        errors.append("view.callback_id: required, or the submission cannot be routed")
+    inputs = [b for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"]
+    if not inputs:
+        errors.append("view.blocks: no input block to submit")
+    elif "submit" not in view:
+        errors.append("view.submit: required when a modal has input blocks")
+    for i, block in enumerate(inputs):
+        element = block.get("element")
+        if not isinstance(element, dict) or element.get("type") not in _INPUT_ELEMENTS:
+            errors.append(f"input[{i}].element: not an input element")
+            continue
+        if not isinstance(element.get("action_id"), str) or not isinstance(block.get("block_id"), str):
+            errors.append(f"input[{i}]: needs a block_id and an action_id to read its value back")
+        if element["type"] == "plain_text_input":
+            max_length = element.get("max_length", 3000)
+            if not isinstance(max_length, int) or not 1 <= max_length <= 3000:
+                errors.append(f"input[{i}].element.max_length: must be 1 to 3000")
+    return errors
+
+
 def _check_len(errors: list[str], where: str, value: Any, max_len: int) -> None:
     if isinstance(value, str) and len(value) > max_len:
         errors.append(f"{where}: {len(value)} characters, max {max_len}")
@@ -386,6 +422,9 @@ class FakeSlack:
         self.messages: defaultdict[str, list[JSON]] = defaultdict(list)
         self.ephemerals: list[JSON] = []
         self.views: dict[str, JSON] = {}
+        self.modals: list[JSON] = []  # views.open, newest last (see view_submission_payload)
+        self.expired_triggers: set[str] = set()  # trigger_ids views.open answers expired_trigger_id for
+        self._used_triggers: set[str] = set()
         self.files: list[UploadedFile] = []
         self.responses: list[ResponsePost] = []
         self.violations: list[Violation] = []
@@ -683,6 +722,7 @@ class FakeSlack:
             "chat.delete": ("bot", self._chat_delete),
             "chat.postEphemeral": ("bot", self._chat_post_ephemeral),
             "views.publish": ("bot", self._views_publish),
+            "views.open": ("bot", self._views_open),
             "users.info": ("bot", self._users_info),
             "conversations.open": ("bot", self._conversations_open),
             "conversations.history": ("bot", self._conversations_history),
@@ -810,6 +850,24 @@ class FakeSlack:
             raise _ApiError("invalid_blocks", errors=errors)
         stored = {**view, "id": f"V{next(self._id_counter):08d}", "team_id": TEAM_ID}
         self.views[user_id] = stored
+        return {"ok": True, "view": stored}
+
+    def _views_open(self, p: JSON) -> JSON:
+        trigger, view = p.get("trigger_id"), p.get("view")
+        if not isinstance(trigger, str) or not trigger or not isinstance(view, dict):
+            raise _ApiError("invalid_arguments")
+        if trigger in self.expired_triggers:
+            raise _ApiError("expired_trigger_id")
+        if trigger in self._used_triggers:
+            raise _ApiError("exchanged_trigger_id")  # a trigger opens one view
+        errors = check_modal(view, action_id_scope=self.action_id_scope)
+        if errors:
+            self._violation("views.open", errors, p)
+            raise _ApiError("invalid_arguments", response_metadata={"messages": errors})
+        self._used_triggers.add(trigger)
+        stored = {**view, "id": f"V{next(self._id_counter):08d}", "team_id": TEAM_ID, "app_id": APP_ID,
+                  "bot_id": BOT_ID, "trigger_id": trigger, "state": {"values": {}}, "hash": uuid.uuid4().hex}
+        self.modals.append(stored)
         return {"ok": True, "view": stored}
 
     def _users_info(self, p: JSON) -> JSON:
@@ -1147,6 +1205,42 @@ def block_actions_payload(
     if response_url is not None:
         payload["response_url"] = response_url
     return payload
+
+
+def view_submission_payload(
+    view: JSON, answers: dict[str, str | None], *, user_id: str = "U0001", team_id: str = TEAM_ID,
+) -> JSON:
+    """A modal's submission as Slack sends it, `answers` by input block_id.
+
+    Slack itself refuses to submit a form with a required field empty or a value over its max_length,
+    so this raises ValueError for those: a test cannot submit what no member could.
+    """
+    values: JSON = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input":
+            continue
+        element, answer = block["element"], answers.get(block["block_id"])
+        if not answer and not block.get("optional"):
+            raise ValueError(f"{block['block_id']} is required; Slack would not submit the form")
+        if answer and len(answer) > element.get("max_length", 3000):
+            raise ValueError(f"{block['block_id']} is over its max_length; Slack would not submit the form")
+        values[block["block_id"]] = {element["action_id"]: {"type": element["type"], "value": answer or None}}
+    unknown = set(answers) - set(values)
+    if unknown:
+        raise ValueError(f"no input block {sorted(unknown)} in this view")
+    submitted = {k: v for k, v in view.items() if k != "trigger_id"} | {"state": {"values": values}}
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "fake-workspace"},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "fake-verification-token",
+        "trigger_id": f"{time.time():.0f}.2.view-trigger",
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
 
 
 def block_actions_body(action_id: str, value: str | None = None, **kwargs: Any) -> bytes:
