@@ -74,7 +74,7 @@ def results_view(results: Results, axis: Axis) -> ResultsView:
 
 
 def _has_meanings(prompt: Prompt) -> bool:
-    return any(o.meaning for o in prompt.options)
+    return bool(prompt.low_means or prompt.high_means) or any(o.meaning for o in prompt.options)
 
 
 def poll_card(
@@ -111,6 +111,9 @@ def poll_card(
 def meanings_card(prompt: Prompt, axis: Axis) -> Card:
     lines = [f"{o.emoji} {o.label}: {o.meaning}".strip() if o.meaning else f"{o.emoji} {o.label}".strip()
              for o in prompt.options]
+    if prompt.uses_scale and prompt.low_means and prompt.high_means:
+        lines.insert(0, t("meanings.poles", low=axis.low, low_means=prompt.low_means, high=axis.high,
+                          high_means=prompt.high_means))
     return Card(title=t("meanings.title"), context=strip_tokens(prompt.question), text="\n".join(lines))
 
 

@@ -172,8 +172,8 @@ async def test_shift_shows_once_k_members_changed(service: DebateService) -> Non
     for i in range(3):
         await service.vote(member(f"m{i}"), poll, "2")
     text = " ".join((await service.poll_card(poll)).results.summary)  # type: ignore[union-attr]
-    assert "3 changed their mind (3 toward privacy, 0 toward security" in text
-    assert "Security first 3→0" in text
+    assert "3 members changed their mind (3 toward privacy, 0 toward security" in text
+    assert "Security first from 3 to 0" in text
 
 
 async def test_other_channels_polls_are_refused_without_echoing_the_question(service: DebateService) -> None:

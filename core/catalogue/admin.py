@@ -14,7 +14,7 @@ MESSAGES: dict[str, Message] = {
     "help.schedule.set": "post a question every day at a set time (time, tz and days, optionally more)",
     "help.schedule.show": "when the next daily question comes, and which",
     "help.schedule.off": "stop the daily question in this channel",
-    "help.channels": "keep the bot to chosen channels (add, remove, or all=on for every channel)",
+    "help.channels": "keep the bot to chosen channels, or let it work in every channel again",
     "help.facilitators": "name who runs the debate: roles on Discord, members on Slack",
     "post.done": "Posted poll #{poll_id}.",
     "post.no_prompt": "There is no question '{ref}'. {deck} lists the next ones with their ids.",

@@ -45,6 +45,7 @@ MESSAGES: dict[str, Message] = {
     "channel.not_used": "Counterpoint is not used in this channel. Facilitators chose: {channels}.",
     "meanings.title": "What the choices mean",
     "meanings.button": "What the choices mean",
+    "meanings.poles": "On this question, leaning to {low} means {low_means}; leaning to {high} means {high_means}.",
     "card.anonymity": "Votes are anonymous: nobody, admins included, can see who voted what.",
     "card.threshold": "Results show from {k} votes",
     "card.open_until": "Open until {at}",
