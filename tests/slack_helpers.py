@@ -24,7 +24,14 @@ from bots.slack.server import EVENTS_PATH, build_web_app
 from core.models import ContentPack
 from core.service import DebateService
 from core.settings import Settings
-from tests.fakes.slack_fake import TEAM_ID, FakeSlack, block_actions_payload, sign, slash_body
+from tests.fakes.slack_fake import (
+    TEAM_ID,
+    FakeSlack,
+    block_actions_payload,
+    sign,
+    slash_body,
+    view_submission_payload,
+)
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0001"
@@ -141,11 +148,34 @@ class Harness:
         """Run `/debate text` and return the one private answer it produced."""
         tag = self.new_tag("cmd")
         body = slash_body(text=text, user_id=user, channel_id=channel, team_id=team,
-                          response_url=self.slack.response_url(tag))
+                          response_url=self.slack.response_url(tag), trigger_id=f"{tag}.trigger")
         assert await self.post(body) == 200
         await self.adapter.drain()
         [answer] = self.answers(tag)
         return answer
+
+    async def open_form(self, text: str = "ask", user: str = "U1", channel: str = CHANNEL,
+                        trigger: str | None = None) -> tuple[JSON | None, list[JSON]]:
+        """Run `/debate text` that should open a modal: (the view Slack was asked to open, private answers)."""
+        tag = self.new_tag("form")
+        before = len(self.slack.modals)
+        body = slash_body(text=text, user_id=user, channel_id=channel, response_url=self.slack.response_url(tag),
+                          trigger_id=trigger or f"{tag}.trigger")
+        assert await self.post(body) == 200
+        await self.adapter.drain()
+        opened = self.slack.modals[before:]
+        assert len(opened) <= 1
+        return (opened[0] if opened else None), self.answers(tag)
+
+    async def submit(self, view: JSON, answers: dict[str, str | None], user: str = "U1",
+                     payload: JSON | None = None) -> tuple[int, JSON]:
+        """Submit a modal as Slack does (signed form body); the HTTP status and the ack's JSON body."""
+        payload = payload or view_submission_payload(view, answers, user_id=user)
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        async with self.http.post(self.url, data=body, headers=sign(SECRET, body)) as resp:
+            status, text = resp.status, await resp.text()
+        await self.adapter.drain()
+        return status, (json.loads(text) if text.strip() else {})
 
     def click_body(
         self, value: str, *, user: str, channel: str = CHANNEL, message: JSON | None = None,

@@ -27,10 +27,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bots.slack import blocks
+from bots.slack import blocks, forms
 from bots.slack.access import AdminDirectory, ChannelAccess
 from bots.slack.errors import frames, slack_error
 from bots.slack.port import SlackPort, split_ref
+from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Attachment, PollPost, Reply
 from core.scheduler.commands import ScheduleCommands
@@ -47,11 +48,12 @@ DEFAULT_API_URL = "https://slack.com/api/"
 CLOSE_DRAIN_SECONDS = 5.0  # how long shutdown lets acked work finish before cancelling it
 NOTIFY_SECONDS = 2.0  # how long a last private answer may take during shutdown
 
-COMMAND_FAILED = ("Something went wrong on my side, so that may not have been done. "
-                  "Please try again in a moment.")
-PRESS_FAILED = ("Something went wrong on my side: your vote may not have been recorded. "
-                "Please press your choice again.")
-RESTARTING = "The bot is restarting; please try again."
+COMMAND_FAILED = t("slack.failed.command")
+PRESS_FAILED = t("slack.failed.press")
+RESTARTING = t("slack.failed.restarting")
+# Where a member hears about acked work privately: a response_url, or (channel, member) for an ephemeral
+# message when Slack gave none (a modal's submission).
+Private = str | tuple[str, str] | None
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -111,21 +113,22 @@ class SlackAdapter(SlackPort):
         # Bolt tries listeners in order, building their arguments each time: clicks (the hot path) first.
         self.app.action(re.compile(".*"))(self.on_action)  # one door for every button: service.press judges
         self.app.command(service.command)(self.on_command)
+        self.app.view(forms.ASK_CALLBACK)(self.on_ask_submitted)
         self.app.event("app_home_opened")(self.on_home_opened)
 
     # -- background work ------------------------------------------------------------------------
 
     def spawn(
-        self, work: Coroutine[Any, Any, None], name: str, response_url: str | None = None,
+        self, work: Coroutine[Any, Any, None], name: str, private: Private = None,
         failure_text: str = COMMAND_FAILED,
     ) -> None:
-        """Run acked work; if it fails or is cancelled, the member hears so through `response_url`."""
-        task = asyncio.create_task(self._guard(work, name, response_url, failure_text), name=name)
+        """Run acked work; if it fails or is cancelled, the member hears so privately (`private`)."""
+        task = asyncio.create_task(self._guard(work, name, private, failure_text), name=name)
         self._tasks.add(task)  # a strong reference, or the task may be garbage-collected mid-flight
         task.add_done_callback(self._tasks.discard)
 
     async def _guard(
-        self, work: Coroutine[Any, Any, None], name: str, response_url: str | None, failure_text: str
+        self, work: Coroutine[Any, Any, None], name: str, private: Private, failure_text: str
     ) -> None:
         try:
             # Let the ack's HTTP answer (or socket frame) go out before this work takes the loop.
@@ -133,20 +136,23 @@ class SlackAdapter(SlackPort):
             await work
         except asyncio.CancelledError:
             work.close()  # never started when cancelled during the sleep; a no-op otherwise
-            await self._tell(response_url, RESTARTING)
+            await self._tell(private, RESTARTING)
             raise
         except Exception as exc:
             # The traceback's frames without the exception text: texts can carry URLs or payloads.
             log.error("%s failed: %s\n%s", name, slack_error(exc), frames(exc))
-            await self._tell(response_url, failure_text)
+            await self._tell(private, failure_text)
 
-    async def _tell(self, response_url: str | None, text: str) -> None:
+    async def _tell(self, private: Private, text: str) -> None:
         """A last private word to the member, within NOTIFY_SECONDS; failing quietly."""
-        if not response_url:
+        if not private:
             return
         try:
             async with asyncio.timeout(NOTIFY_SECONDS):
-                await self._webhook(response_url, Reply(text=text, error=True), replace=False)
+                if isinstance(private, str):
+                    await self._webhook(private, Reply(text=text, error=True), replace=False)
+                else:
+                    await self._ephemeral(private[0], private[1], Reply(text=text, error=True))
         except Exception as exc:
             log.warning("a failure notice could not be delivered: %s", slack_error(exc))
 
@@ -188,7 +194,26 @@ class SlackAdapter(SlackPort):
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
+        form = forms.form_for(str(command.get("text") or ""))
+        trigger = str(command.get("trigger_id") or "")
+        if form is not None and trigger:  # the trigger expires 3 s after the command: open it first
+            self.spawn(self._open_form(form, trigger, str(command.get("channel_id") or ""), respond.response_url),
+                       "slack-form", respond.response_url)
+            return
         self.spawn(self._command(command, respond.response_url), "slack-command", respond.response_url)
+
+    async def on_ask_submitted(
+        self, ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext,
+    ) -> None:
+        channel = forms.channel_of(view)
+        values = forms.ask_values(view)
+        errors = forms.quick_errors(values) if channel else {forms.QUESTION: t("slack.ask.bad_form")}
+        if errors:  # shown beside the fields; the modal stays open with what was typed
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        team, user = context.team_id or "", context.user_id or ""
+        self.spawn(self._submit_ask(team, str(channel), user, values), "slack-ask", (str(channel), user))
 
     async def on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
@@ -214,6 +239,24 @@ class SlackAdapter(SlackPort):
         reply = await self.router.handle(actor, str(command.get("text") or ""))
         await self.deliver(reply, actor, response_url)
 
+    async def _open_form(self, form: str, trigger_id: str, channel: str, response_url: str | None) -> None:
+        scale = self.service.content.scale
+        view = forms.FORMS[form](channel, scale[0].label, scale[-1].label)
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:  # typically expired_trigger_id: the member types the command instead
+            error = slack_error(exc)
+            log.warning("opening the %s form failed: %s", form, error)
+            ask = self.service.cmd(PLATFORM, "ask", question='"…"', options='"A | B"')
+            await self.deliver(Reply(text=t("slack.failed.form", error=error, ask=ask), error=True),
+                               self.actor("", channel, ""), response_url)
+
+    async def _submit_ask(self, team: str, channel: str, user: str, values: dict[str, str]) -> None:
+        """A submitted ask form: the same door as the typed command, answered with an ephemeral message."""
+        actor = self.actor(team, channel, user, is_admin=await self.admins.is_admin(team, user))
+        reply = await self.router.execute(actor, "ask", values)
+        await self.deliver(reply, actor, None)
+
     async def _press(
         self, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext, response_url: str | None
     ) -> None:
@@ -236,16 +279,15 @@ class SlackAdapter(SlackPort):
         if reply.post is not None:
             error = await self._publish(actor.channel_id, reply.post)
             if error is not None:
-                reply = Reply(text=f"I could not post poll #{reply.post.poll_id} here: {error}", error=True)
+                reply = Reply(text=t("slack.post.refused", poll_id=reply.post.poll_id, error=error), error=True)
         if reply.announce:
             error = await self._announce(actor.channel_id, reply.announce)
             if error is not None:
-                reply = _with_text(reply, f"I could not announce the change in the channel: {error}")
+                reply = _with_text(reply, t("slack.announce.refused", error=error))
         if reply.attachment is not None:
             error = await self.send_file(actor.member_id, reply.attachment, reply.text)
-            reply = (Reply(text=f"I sent you `{reply.attachment.filename}` in a direct message. {reply.text}")
-                     if error is None else
-                     Reply(text=f"I could not send you the file privately: Slack said `{error}`.", error=True))
+            reply = (Reply(text=t("slack.file.sent", filename=reply.attachment.filename, text=reply.text).strip())
+                     if error is None else Reply(text=t("slack.file.refused", error=error), error=True))
         if reply.text or reply.card is not None:
             await self.answer(reply, actor, response_url, replace)
 
@@ -255,11 +297,20 @@ class SlackAdapter(SlackPort):
             if response_url:
                 await self._webhook(response_url, reply, replace)
             elif actor.channel_id:
-                await self.client.chat_postEphemeral(channel=actor.channel_id, user=actor.member_id,
-                                                     text=blocks.reply_fallback(reply),
-                                                     blocks=blocks.reply_blocks(reply))
+                await self._ephemeral(actor.channel_id, actor.member_id, reply)
         except Exception as exc:  # the member sees nothing; the log is all an operator gets
             log.error("a private answer could not be delivered: %s", slack_error(exc))
+
+    async def _ephemeral(self, channel: str, user: str, reply: Reply) -> None:
+        """Only `user` sees it, in `channel`; where Slack refuses that (the bot is not in the channel),
+        in the member's direct messages with the bot instead, so no answer is lost."""
+        text, body = blocks.reply_fallback(reply), blocks.reply_blocks(reply)
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=body)
+        except SlackApiError as exc:
+            log.warning("an ephemeral answer was refused (%s); sending it as a direct message", slack_error(exc))
+            await self.client.chat_postMessage(channel=user, text=text, blocks=body, unfurl_links=False,
+                                               unfurl_media=False)
 
     async def _webhook(self, response_url: str, reply: Reply, replace: bool) -> None:
         webhook = AsyncWebhookClient(response_url, session=self._session(), retry_handlers=retry_handlers())
@@ -276,8 +327,8 @@ class SlackAdapter(SlackPort):
             error = slack_error(exc)
             log.error("posting poll #%s failed: %s", post.poll_id, error)
             if isinstance(exc, SlackApiError):
-                return f"Slack said `{error}`." + _hint(error)
-            return f"something went wrong on my side (`{error}`). Please try again in a moment."
+                return _slack_said(error)
+            return t("slack.post.our_side", error=error)
         try:
             # Votes that landed between the post and attach_message found no message to refresh.
             if await self.service.poll_card(post.poll_id) != post.card:
@@ -294,7 +345,7 @@ class SlackAdapter(SlackPort):
         except Exception as exc:
             error = slack_error(exc)
             log.error("announcing in a channel failed: %s", error)
-            return f"Slack said `{error}`." + (_hint(error) if isinstance(exc, SlackApiError) else "")
+            return _slack_said(error) if isinstance(exc, SlackApiError) else t("slack.slack_said", error=error)
         return None
 
     async def send_file(self, user_id: str, attachment: Attachment, comment: str) -> str | None:
@@ -319,7 +370,7 @@ class SlackAdapter(SlackPort):
         if task is not None:  # so close() can cancel an edit stuck behind a long Retry-After
             self._refreshing.add(task)
         try:
-            poll = await self.service.store.get_poll(poll_id)
+            poll = await self.service.poll(poll_id)
             where = split_ref(poll.message_ref) if poll is not None else None
             if where is None:
                 return
@@ -349,13 +400,13 @@ def _with_text(reply: Reply, extra: str) -> Reply:
     return replace(reply, text=f"{reply.text} {extra}".strip())
 
 
-def _hint(error: str) -> str:
-    hints = {
-        "not_in_channel": " Invite me first with `/invite @Counterpoint`, then try again.",
-        "channel_not_found": " I cannot see this channel; invite me to it, or use a channel I am in.",
-        "ratelimited": " Slack is rate-limiting me; try again in a minute.",
-    }
-    return hints.get(error, " The details are in the bot's log.")
+HINTED = ("not_in_channel", "channel_not_found", "ratelimited")
+
+
+def _slack_said(error: str) -> str:
+    """Slack's error code for the member, with what to do about it."""
+    hint = f"slack.hint.{error}" if error in HINTED else "slack.hint.other"
+    return f"{t('slack.slack_said', error=error)} {t(hint)}"
 
 
 def build_slack_app(

@@ -159,6 +159,9 @@ def _kind_problem(body: dict[str, Any], request: AsyncBoltRequest) -> str | Reje
         return _command_problem(body)
     if kind == "block_actions":
         return _interaction_problem(body, request) or _actions_problem(body.get("actions"))
+    if kind == "view_submission":  # the ask form (bots.slack.forms), which reads the view defensively
+        view = body.get("view")
+        return _interaction_problem(body, request) or (None if isinstance(view, dict) else "view is not an object")
     if kind == "event_callback":
         event = body.get("event")
         if not isinstance(event, dict) or not isinstance(event.get("type"), str) or not event["type"]:
