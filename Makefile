@@ -4,9 +4,24 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install clean check-python
 
-$(STAMP): pyproject.toml
+# Before a venv exists, check the interpreter it would be made from: an older Python otherwise fails
+# deep inside pip (or looks like it hangs) instead of saying what to do.
+check-python:
+	@test -x $(PY) || { \
+	  set -- $$($(PYTHON) -c 'import sys; print(*sys.version_info[:3])' 2>/dev/null); \
+	  if [ -z "$$1" ]; then \
+	    echo "counterpoint needs Python 3.11 or newer, and '$(PYTHON)' was not found; pick one: make demo PYTHON=python3.12" >&2; \
+	    exit 1; \
+	  fi; \
+	  if [ "$$1" -lt 3 ] || { [ "$$1" -eq 3 ] && [ "$$2" -lt 11 ]; }; then \
+	    echo "counterpoint needs Python 3.11 or newer, but '$(PYTHON)' is Python $$1.$$2.$$3; pick another: make demo PYTHON=python3.12" >&2; \
+	    exit 1; \
+	  fi; \
+	}
+
+$(STAMP): pyproject.toml | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)

@@ -123,3 +123,12 @@ def test_health_port_is_off_by_default_and_checked() -> None:
     for bad in ("http", "70000", "-1"):
         with pytest.raises(SettingsError, match="HEALTH_PORT"):
             load_settings({"HEALTH_PORT": bad}, dotenv=None)
+
+
+def test_the_example_file_reads_as_a_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    example = Path(__file__).resolve().parent.parent / ".env.example"
+    values = read_dotenv(example)
+    assert values["DATABASE_URL"] == "sqlite:///counterpoint.db" and values["HEALTH_PORT"] == ""
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({}, dotenv=example)
+    assert settings.health_port is None and settings.database_file == str(example.parent / "counterpoint.db")
