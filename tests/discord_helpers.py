@@ -10,7 +10,6 @@ from typing import Any
 
 from bots.discord.client import CounterpointClient
 from core.models import ContentPack
-from core.scheduler.commands import ScheduleCommands
 from core.service import DebateService
 from tests.fakes.discord_fake import FakeDiscord, InteractionRecord, StoredMessage
 
@@ -21,7 +20,7 @@ JSON = dict[str, Any]
 def make_client(service: DebateService, *, refresh_interval: float = 0.05, dev_guild: str | None = None,
                 **options: Any) -> CounterpointClient:
     # guild_ready_timeout: discord.py otherwise waits 2 s after the last GUILD_CREATE before on_ready.
-    return CounterpointClient(service, schedule=ScheduleCommands(service).handle, dev_guild=dev_guild,
+    return CounterpointClient(service, dev_guild=dev_guild,
                               refresh_interval=refresh_interval, guild_ready_timeout=0.05, **options)
 
 

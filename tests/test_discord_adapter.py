@@ -14,6 +14,7 @@ import pytest
 from bots.discord import embeds
 from bots.discord.port import DiscordPort
 from core.actions import Action, ActionKind
+from core.commands.registry import BY_NAME
 from core.models import ContentPack
 from core.render import Button, Card, Field, ResultBar, ResultsView, Style
 from core.scheduler.engine import Scheduler
@@ -44,10 +45,11 @@ async def fake() -> AsyncIterator[FakeDiscord]:
             yield server
 
 
-async def post_today(fake: FakeDiscord, user_id: str = ALICE) -> str:
-    """`/debate today` by a member; returns the id of the poll message it posted."""
+async def post_today(fake: FakeDiscord, user_id: str | None = None) -> str:
+    """`/debate today` by the server owner (members open no poll unless members-post is on); returns the id
+    of the poll message it posted."""
     before = len(polls_in(fake))
-    rec = await fake.slash("debate", subcommand="today", user_id=user_id)
+    rec = await fake.slash("debate", subcommand="today", user_id=user_id or fake.owner.id)
     answer = await answered(rec)
     assert answer.ephemeral and "posted" in answer.content
     polls = polls_in(fake)
@@ -153,10 +155,10 @@ async def test_member_without_manage_server_is_refused_and_admin_may_post(
     fake.add_member("6001", "mod", permissions=MANAGE_GUILD)
     async with running(make_client(service), fake):
         refused = await answered(await fake.slash("debate-admin", subcommand="post", user_id=ALICE))
-        assert refused.ephemeral and "Only admins" in refused.content
+        assert refused.ephemeral and "Only facilitators" in refused.content
         assert polls_in(fake) == []
-        export = await answered(await fake.slash("debate-admin", subcommand="export", user_id=ALICE))
-        assert "Only admins" in export.content and not export.files
+        today = await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        assert "No question is open" in today.content and polls_in(fake) == []
 
         prompt = service.content.prompts[2]
         posted = await answered(await fake.slash("debate-admin", {"prompt": prompt.id},
@@ -168,8 +170,9 @@ async def test_member_without_manage_server_is_refused_and_admin_may_post(
         assert "/debate-admin post" in text_of(help_card)
         member_help = await answered(await fake.slash("debate", subcommand="help", user_id=ALICE))
         assert "/debate-admin" not in text_of(member_help)
+    # Visible to everyone: members holding a facilitator role must see it; the core checks access.
     admin = next(c for c in fake.commands[None] if c["name"] == "debate-admin")
-    assert str(admin["default_member_permissions"]) == str(MANAGE_GUILD)
+    assert admin["default_member_permissions"] is None
     assert not fake.violations
 
 
@@ -208,7 +211,7 @@ async def test_vote_on_a_closed_poll_and_admin_close(fake: FakeDiscord, service:
         assert "Closed poll" in closed.content
         # The refresh takes the vote buttons off the message; "Read the section" stays.
         await fake.wait_for(lambda: not vote_ids(fake.message(second_id)))
-        assert "closed" in text_of(fake.message(second_id))
+        assert "closed" in text_of(fake.message(second_id)).lower()
     assert not fake.violations
 
 
@@ -287,6 +290,7 @@ async def test_changed_commands_are_synced_and_dev_guild_is_separate(
     assert not fake.violations
 
 
+@pytest.mark.skipif("export" not in BY_NAME, reason="export is not a command of the registry (CLI only for now)")
 async def test_export_is_an_ephemeral_csv(fake: FakeDiscord, service: DebateService) -> None:
     async with running(make_client(service), fake):
         message_id = await post_today(fake)
@@ -424,7 +428,7 @@ async def test_scheduled_poll_posts_at_due_time_and_outcome_follows(
         shown = await answered(await fake.slash("debate-admin", subcommand="schedule show", user_id=fake.owner.id))
         assert "Next post" in shown.content
         refused = await answered(await fake.slash("debate-admin", subcommand="schedule off", user_id=ALICE))
-        assert "Only admins" in refused.content
+        assert "Only facilitators" in refused.content
 
         port = bot.port
         scheduler = Scheduler(service, {"discord": port}, "test", clock)

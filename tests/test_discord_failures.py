@@ -53,7 +53,7 @@ async def test_a_refused_post_abandons_the_poll_and_the_prompt_is_posted_once_al
     overwrites = fake.guild.channels[fake.channel_id]["permission_overwrites"]
     overwrites.append(overwrite(fake.guild.bot_role_id, deny=SEND_MESSAGES))
     async with running(make_client(service), fake):
-        answer = await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        answer = await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         assert answer.ephemeral and answer.content == CANNOT_POST
         assert polls_in(fake) == []
         poll_id = refused_poll_id(fake)
@@ -65,7 +65,7 @@ async def test_a_refused_post_abandons_the_poll_and_the_prompt_is_posted_once_al
         assert picker.choices == []
 
         overwrites.clear()
-        posted = await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        posted = await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         assert "posted" in posted.content
         [message] = polls_in(fake)
         poll = await service.store.get_poll(poll_id_of(fake, message.id))
@@ -79,7 +79,7 @@ async def test_a_vote_the_database_cannot_take_is_answered_not_recorded(
 ) -> None:
     path = str(tmp_path / "locked.db")
     async with impatient_service(pack, path, clock) as service, running(make_client(service), fake):
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         [message] = polls_in(fake)
         poll_id = poll_id_of(fake, message.id)
         with write_locked(path):
@@ -96,7 +96,7 @@ async def test_a_vote_the_database_cannot_take_is_answered_not_recorded(
 async def test_an_outcome_already_posted_is_found_by_its_marker(fake: FakeDiscord, service: DebateService) -> None:
     async with running(make_client(service), fake) as bot:
         port = DiscordPort(bot)
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         [first] = polls_in(fake)
         poll = await service.store.get_poll(poll_id_of(fake, first.id))
         assert poll is not None
@@ -107,7 +107,7 @@ async def test_an_outcome_already_posted_is_found_by_its_marker(fake: FakeDiscor
         assert await port.find_outcome_message(poll) == f"{first.id}:{outcome.id}"
 
         # Without thread permission the outcome is a reply in the channel, and found there.
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         second_message = polls_in(fake)[-1]
         second = await service.store.get_poll(poll_id_of(fake, second_message.id))
         assert second is not None and second.id != poll.id
@@ -128,7 +128,7 @@ async def test_close_is_bounded_while_a_refresh_waits_out_a_long_rate_limit(
     await client.login(fake.token)
     connect = asyncio.create_task(client.connect())
     await asyncio.wait_for(client.wait_until_ready(), 5)
-    await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+    await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
     [message] = polls_in(fake)
     fake.rate_limit_next("PATCH", rf"/messages/{message.id}$", retry_after=45)
     await answered(await fake.click(message.id, vote_ids(message)[0], user_id=BOB))

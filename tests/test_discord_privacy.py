@@ -17,6 +17,7 @@ from core.presenter import threshold_announcement
 from core.service import DebateService
 from tests.conftest import FakeClock
 from tests.discord_helpers import (
+    MANAGE_GUILD,
     answered,
     field,
     impatient_service,
@@ -58,7 +59,7 @@ async def test_results_of_a_poll_in_a_channel_the_member_cannot_see_are_refused(
     fake: FakeDiscord, service: DebateService
 ) -> None:
     channel, role = private_channel(fake)
-    fake.add_member("731300000000000009", "mod", permissions=0, roles=[role])
+    fake.add_member("731300000000000009", "mod", permissions=MANAGE_GUILD, roles=[role])
     async with running(make_client(service), fake):
         posted = await answered(await fake.slash("debate", subcommand="today", user_id="731300000000000009",
                                                  channel_id=channel))
@@ -121,7 +122,7 @@ async def test_no_log_line_ties_a_member_to_a_vote_or_holds_a_token(
 ) -> None:
     path = str(tmp_path / "locked.db")
     async with impatient_service(pack, path, clock) as service, running(make_client(service), fake):
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         [message] = polls_in(fake)
         ids = vote_ids(message)
         for i, uid in enumerate((ALICE, BOB, CAROL)):
@@ -158,7 +159,7 @@ async def test_every_message_has_mentions_switched_off(fake: FakeDiscord, servic
     from bots.discord.port import DiscordPort
 
     async with running(make_client(service), fake) as bot:
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         [message] = polls_in(fake)
         ids = vote_ids(message)
         for i, uid in enumerate((ALICE, BOB, CAROL)):
@@ -166,7 +167,7 @@ async def test_every_message_has_mentions_switched_off(fake: FakeDiscord, servic
         await fake.wait_for(lambda: "%" in field(fake.message(message.id), "Results"))
         # A member's own text echoed back, the announcement, and the outcome in its thread.
         await answered(await fake.slash("debate", {"poll": "@everyone"}, subcommand="results", user_id=ALICE))
-        await answered(await fake.slash("debate-admin", {"min_votes": 4}, subcommand="settings",
+        await answered(await fake.slash("debate-admin", {"k": 4}, subcommand="settings",
                                         user_id=fake.owner.id))
         poll = await service.store.get_poll(poll_id_of(fake, message.id))
         assert poll is not None
@@ -183,14 +184,14 @@ async def test_every_message_has_mentions_switched_off(fake: FakeDiscord, servic
 async def test_a_changed_threshold_is_announced_in_the_channel(fake: FakeDiscord, service: DebateService) -> None:
     before = service.default_min_votes
     async with running(make_client(service), fake):
-        rec = await fake.slash("debate-admin", {"min_votes": 5}, subcommand="settings", user_id=fake.owner.id)
+        rec = await fake.slash("debate-admin", {"k": 5}, subcommand="settings", user_id=fake.owner.id)
         answer = await answered(rec)
-        assert answer.ephemeral and "min-votes 5" in answer.content
+        assert answer.ephemeral and "Results show from 5 votes" in answer.content
         await rec.wait_followups()
         [public] = fake.channel_messages()
         assert public.content == threshold_announcement(before, 5) and not public.ephemeral
         # The same setting again changes nothing, so nothing is announced.
-        await answered(await fake.slash("debate-admin", {"min_votes": 5}, subcommand="settings",
+        await answered(await fake.slash("debate-admin", {"k": 5}, subcommand="settings",
                                         user_id=fake.owner.id))
     assert len(fake.channel_messages()) == 1
     assert not fake.violations
@@ -226,7 +227,7 @@ async def test_poll_pickers_offer_only_what_the_core_lets_the_member_see(
         return []
 
     async with running(make_client(service), fake):
-        await answered(await fake.slash("debate", subcommand="today", user_id=ALICE))
+        await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         monkeypatch.setattr(service, "visible_polls", nothing_visible)
         for command, subcommand in (("debate", "results"), ("debate-admin", "close")):
             picker = await fake.autocomplete(command, "poll", "", subcommand=subcommand, user_id=ALICE)

@@ -18,32 +18,30 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bots.discord import embeds
+from bots.discord import embeds, forms
 from bots.discord.port import DiscordPort
+from bots.discord.tree import build_groups
+from core.catalogue import t
+from core.commands import CommandRouter
 from core.render import Card, Reply
 from core.service import Actor, DebateService
-from core.text import clip
 from core.throttle import Coalescer
 from core.visibility import ChannelCheck
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-ADMIN_COMMAND = "/debate-admin"
 HASH_META_PREFIX = "discord_commands_hash:"
 # Discord wants a first answer within 3 s of the interaction's creation; work still running after
 # this long is deferred, leaving margin for gateway delay and the defer's own round trip.
 DEFER_AFTER = 1.5
-OUTSIDE_SERVER = "Counterpoint works in server channels. Use this command in a channel of a server the bot is in."
-SOMETHING_BROKE = ("Sorry, something went wrong on our side while handling that. It was logged; "
-                   "please try again in a moment.")
-CANNOT_POST = ("I could not post the poll in this channel. Give the bot View Channel, Send Messages and "
-               "Embed Links here (or ask a server admin to), then try again.")
-POST_FAILED = "Discord did not take the poll message, so no poll was opened. Please try again in a moment."
+OUTSIDE_SERVER = t("discord.outside_server")
+SOMETHING_BROKE = t("discord.broke")
+CANNOT_POST = t("discord.cannot_post")
+POST_FAILED = t("discord.post_failed")
 # How long close() lets pending poll refreshes finish: one may be waiting out a long 429.
 DRAIN_TIMEOUT = 5.0
 
-ScheduleHandler = Callable[[Actor, list[str]], Awaitable[Reply]]
 Work = Callable[[Actor], Awaitable[Reply]]
 
 
@@ -72,7 +70,7 @@ class DebateTree(app_commands.CommandTree["CounterpointClient"]):
         # Reached only before our handlers run (stale command, bad option): they catch their own errors.
         command = interaction.command.qualified_name if interaction.command else "?"
         if isinstance(error, app_commands.CommandNotFound):
-            text = "This command is out of date. Discord may take a minute to show the current ones."
+            text = t("discord.out_of_date")
         else:
             log.error("/%s failed before its handler ran (guild %s, channel %s): %s", command,
                       interaction.guild_id, interaction.channel_id, type(error).__name__)
@@ -85,7 +83,6 @@ class CounterpointClient(discord.Client):
         self,
         service: DebateService,
         *,
-        schedule: ScheduleHandler | None = None,
         dev_guild: str | None = None,
         force_sync: bool = False,
         refresh_interval: float = 2.0,
@@ -100,7 +97,7 @@ class CounterpointClient(discord.Client):
         super().__init__(intents=make_intents(), **options)
         self.drain_timeout = drain_timeout
         self.service = service
-        self.schedule = schedule
+        self.router = CommandRouter(service)
         self.dev_guild = discord.Object(int(dev_guild)) if dev_guild else None
         self.force_sync = force_sync
         self.on_port = on_port
@@ -112,9 +109,8 @@ class CounterpointClient(discord.Client):
     # -- start-up --------------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        from bots.discord.commands import register
-
-        register(self, guild=self.dev_guild)
+        for group in build_groups(self):
+            self.tree.add_command(group, guild=self.dev_guild)
         self.synced = await self.sync_commands(force=self.force_sync)
 
     async def sync_commands(self, force: bool = False) -> bool:
@@ -126,7 +122,7 @@ class CounterpointClient(discord.Client):
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=self.dev_guild)]
         digest = commands_hash(payload, self.application_id)
         key = HASH_META_PREFIX + target
-        if not force and await self.service.store.get_meta(key) == digest:
+        if not force and await self.service.get_meta(key) == digest:
             log.info("Discord commands unchanged for %s; not syncing", target)
             return False
         try:
@@ -137,7 +133,7 @@ class CounterpointClient(discord.Client):
             # Commands synced earlier keep working; the next start tries again as the hash was not saved.
             log.exception("syncing Discord commands to %s failed", target)
             return False
-        await self.service.store.set_meta(key, digest)
+        await self.service.set_meta(key, digest)
         log.info("synced %d Discord commands to %s", len(payload), target)
         return True
 
@@ -161,6 +157,9 @@ class CounterpointClient(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Every button press, from any message ever posted: matching by custom_id needs no view state,
         so buttons keep working after a restart. Custom ids from elsewhere get the core's answer too."""
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self._form_submitted(interaction)
+            return
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = dict(interaction.data or {})
@@ -169,10 +168,24 @@ class CounterpointClient(discord.Client):
         # The label goes into log lines: never the custom_id, which names the option a member chose.
         await self.answer(interaction, lambda actor: service.press(actor, custom_id), "button press")
 
+    async def _form_submitted(self, interaction: discord.Interaction) -> None:
+        """A form (modal) sent back: run its command with what was typed, like the typed options."""
+        found = forms.submitted(interaction.data)
+        if found is None:
+            await self.send_text(interaction, t("discord.form.gone"))
+            return
+        command, values = found
+        router = self.router
+        await self.answer(interaction, lambda actor: router.execute(actor, command.name, values),
+                          f"form {command.name}")
+
     def actor(self, interaction: discord.Interaction) -> Actor | None:
         if interaction.guild_id is None or interaction.channel_id is None:
             return None
         perms = interaction.permissions
+        member = interaction.user
+        # Role ids for the facilitator rule (core.roles); a User (no guild) has none.
+        roles = frozenset(str(r.id) for r in member.roles) if isinstance(member, discord.Member) else frozenset()
         return Actor(
             space_id=str(interaction.guild_id),
             channel_id=str(interaction.channel_id),
@@ -181,6 +194,7 @@ class CounterpointClient(discord.Client):
             is_admin=perms.manage_guild or perms.administrator,
             platform=PLATFORM,
             can_view=self.can_view(interaction),
+            roles=roles,
         )
 
     @staticmethod
@@ -297,7 +311,7 @@ class CounterpointClient(discord.Client):
         """Say it publicly in the channel. A followup rides on the interaction, so it needs no
         channel permission; the answer already sent made the interaction ready for it."""
         try:
-            await interaction.followup.send(content=clip(text, embeds.CONTENT_MAX), ephemeral=False,
+            await interaction.followup.send(content=embeds.content(text), ephemeral=False,
                                             allowed_mentions=embeds.NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("announcing in guild %s, channel %s failed: %s", interaction.guild_id,
@@ -312,14 +326,14 @@ class CounterpointClient(discord.Client):
     async def send_text(self, interaction: discord.Interaction, text: str) -> None:
         """A short private answer; used on failure paths, so it must not raise."""
         try:
-            await self._send(interaction, {"content": clip(text, embeds.CONTENT_MAX),
+            await self._send(interaction, {"content": embeds.content(text),
                                            "allowed_mentions": embeds.NO_MENTIONS})
         except discord.HTTPException as exc:
             log.warning("could not answer an interaction (guild %s, channel %s): %s", interaction.guild_id,
                         interaction.channel_id, http_error(exc))
 
     async def _refresh(self, poll_id: int) -> None:
-        poll = await self.service.store.get_poll(poll_id)
+        poll = await self.service.poll(poll_id)
         if poll is None or poll.platform != PLATFORM:
             return
         await self.port.edit_poll(poll.message_ref, await self.service.poll_card(poll_id))

@@ -20,7 +20,6 @@ import yarl
 
 from bots.discord.client import CounterpointClient
 from bots.discord.port import DiscordPort
-from core.scheduler.commands import ScheduleCommands
 from core.scheduler.port import PlatformPort
 from core.service import DebateService
 from core.settings import Settings, SettingsError
@@ -43,7 +42,6 @@ def build_client(settings: Settings, service: DebateService, *, force_sync: bool
                  on_port: Any = None, **options: Any) -> CounterpointClient:
     return CounterpointClient(
         service,
-        schedule=ScheduleCommands(service).handle,
         dev_guild=settings.discord_dev_guild,
         force_sync=force_sync,
         on_port=on_port,
