@@ -102,6 +102,8 @@ _SETTABLE_FLAGS = FLAG_SUPPRESS_EMBEDS | FLAG_SUPPRESS_NOTIFICATIONS | FLAG_COMP
 
 _SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
 # Interaction type -> callback types Discord accepts for it.
+_MODAL_TOP = frozenset({1, 10, 18})  # action row, text display, label
+_MODAL_INPUTS = frozenset({3, 4, 5, 6, 7, 8, 10})  # selects, text input, text display
 _CALLBACK_TYPES: dict[int, frozenset[int]] = {
     2: frozenset({4, 5, 9}),
     3: frozenset({4, 5, 6, 7, 9}),
@@ -575,8 +577,16 @@ def _check_modal(errs: _FormErrors, data: Any) -> None:
     _check_custom_id(errs, ("custom_id",), data.get("custom_id"), set())
     for i, row in enumerate(errs.count(("components",), data.get("components"), 5, low=1)):
         # Paths name the top-level row; inputs nest one or two levels below it (row or label).
+        path = ("components", str(i))
+        # A modal holds action rows (or labels) of inputs; buttons and the like are refused there.
+        if not isinstance(row, dict) or row.get("type") not in _MODAL_TOP:
+            errs.add((*path, "type"), "invalid", "COMPONENT_TYPE_INVALID", "Modals take action rows or labels")
+            continue
+        inner = [c for c in _iter_components([row]) if c is not row]
+        if (row.get("type") != 10 and not inner) or any(c.get("type") not in _MODAL_INPUTS for c in inner):
+            errs.add((*path, "components"), "invalid", "COMPONENT_TYPE_INVALID",
+                     "A modal row must hold one text input or select")
         for comp in _iter_components([row]):
-            path = ("components", str(i))
             if comp.get("type") == 4:
                 _check_custom_id(errs, (*path, "custom_id"), comp.get("custom_id"), seen)
                 errs.length((*path, "label"), comp.get("label"), 45)
