@@ -7,6 +7,7 @@ to each case), never by calling the code under test.
 from __future__ import annotations
 
 import time as perf
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.scheduler import timing
+from core import catalogue
+from core.scheduler import reading, timing
 from core.scheduler.timing import (
     MAX_GRACE,
     DailyRule,
@@ -717,16 +719,120 @@ def test_format_weekdays_rejects_empty() -> None:
         format_weekdays(frozenset())
 
 
-def test_module_imports_only_stdlib() -> None:
+# Each module may import the standard library plus only these project modules: the maths
+# stays free of I/O and platforms, and reading reaches the catalogue for its wording.
+ALLOWED_PROJECT_IMPORTS = {
+    timing: {"core.scheduler.reading"},
+    reading: {"core.catalogue"},
+}
+
+
+@pytest.mark.parametrize("module", [timing, reading], ids=lambda m: m.__name__)
+def test_modules_import_only_stdlib_and_their_allowed_project_modules(module: object) -> None:
     import ast
     import sys
     from pathlib import Path
 
-    tree = ast.parse(Path(timing.__file__).read_text(encoding="utf-8"))
-    roots = {
-        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    imported = {
+        node.module or "" if isinstance(node, ast.ImportFrom) else alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert roots <= set(sys.stdlib_module_names)
+    project = {name for name in imported if name.split(".")[0] not in sys.stdlib_module_names}
+    assert project <= ALLOWED_PROJECT_IMPORTS[module]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["format_weekdays", "parse_time_of_day", "parse_timezone", "parse_weekdays", "suggest_timezones"],
+)
+def test_reading_names_are_still_importable_from_timing(name: str) -> None:
+    # bots/discord/tree.py, core/scheduler/commands.py and older callers import these from .timing.
+    assert getattr(timing, name) is getattr(reading, name)
+
+
+# --------------------------------------------------------------------------
+# Wording comes from the catalogue (core/catalogue/scheduler.py)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reworded(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Swap catalogue entries for markers, so a test sees whether the code reads them."""
+    markers = {
+        "schedule.time_hint": "TIME-HINT",
+        "schedule.time_bad": "BAD-TIME[{text}] {hint}",
+        "schedule.time_required": "NO-TIME {hint}",
+        "schedule.tz_hint": "TZ-HINT",
+        "schedule.tz_unknown": "BAD-TZ[{text}] {hint}",
+        "schedule.tz_required": "NO-TZ {hint}",
+        "schedule.days_hint": "DAYS-HINT",
+        "schedule.day_unknown": "BAD-DAY[{word}|{text}] {hint}",
+        "schedule.day_range_bad": "BAD-RANGE[{text}] {hint}",
+        "schedule.days_required": "NO-DAYS {hint}",
+        "schedule.days_every": "EVERY",
+        "schedule.days_weekdays": "WORKDAYS",
+        "schedule.days_weekends": "WEEKENDS",
+        "schedule.day_range": "{first}..{last}",
+        "schedule.day_list_separator": " + ",
+        "schedule.day_short.0": "Lun",
+        "schedule.day_short.3": "Jeu",
+        "schedule.day_short.5": "Sam",
+    }
+    for key, text in markers.items():
+        assert catalogue.has(key), key
+        monkeypatch.setitem(catalogue._MESSAGES, key, text)
+    return markers
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (parse_time_of_day, "25:00", "BAD-TIME[25:00] TIME-HINT"),
+        (parse_time_of_day, " ", "NO-TIME TIME-HINT"),
+        (parse_timezone, "Mars/Base", "BAD-TZ[Mars/Base] TZ-HINT"),
+        (parse_timezone, "", "NO-TZ TZ-HINT"),
+        (parse_weekdays, "mon,funday", "BAD-DAY[funday|mon,funday] DAYS-HINT"),
+        (parse_weekdays, "mon-wed-fri", "BAD-RANGE[mon-wed-fri] DAYS-HINT"),
+        (parse_weekdays, ",", "NO-DAYS DAYS-HINT"),
+    ],
+    ids=["time", "no-time", "zone", "no-zone", "day", "range", "no-days"],
+)
+def test_reading_errors_are_catalogue_wording(
+    reworded: dict[str, str], parse: Callable[[str], object], text: str, message: str
+) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        parse(text)
+    assert str(excinfo.value) == message
+
+
+def test_pasted_input_in_a_catalogue_message_is_still_one_short_line(reworded: dict[str, str]) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        parse_timezone("Europe/\n" + "y" * 300)
+    # The newline becomes a space and the text is cut to 40 characters, ellipsis included.
+    assert str(excinfo.value) == "BAD-TZ[Europe/ " + "y" * 31 + "…] TZ-HINT"
+
+
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [
+        ({0, 1, 2, 3, 4, 5, 6}, "EVERY"),
+        ({0, 1, 2, 3, 4}, "WORKDAYS"),
+        ({5, 6}, "WEEKENDS"),
+        ({0, 3, 5}, "Lun + Jeu + Sam"),
+        ({0, 1, 2, 3, 5}, "Lun..Jeu + Sam"),
+    ],
+)
+def test_day_labels_shown_to_members_are_catalogue_wording(
+    reworded: dict[str, str], days: set[int], label: str
+) -> None:
+    assert format_weekdays(frozenset(days)) == label
+
+
+def test_english_day_labels_read_back_as_the_same_days_for_every_selection() -> None:
+    # Exhaustive (127 sets), so the catalogue's English labels can never drift from what the parser accepts.
+    for mask in range(1, 128):
+        days = frozenset(d for d in range(7) if mask >> d & 1)
+        assert parse_weekdays(format_weekdays(days)) == days

@@ -2,7 +2,7 @@
 
 Everything here is pure: no clock, no I/O, no database. Instants are aware
 ``datetime`` objects normalised to UTC; local wall-clock time only appears at
-the edges (parsing admin input, and the local date that keys a post).
+the edges (admin input, parsed in :mod:`.reading`, and the local date that keys a post).
 
 The scheduler's idempotency key is ``(schedule, local_date)``: each selected
 local date is posted at most once. The rules for turning a local date plus a
@@ -16,11 +16,21 @@ time of day into an instant are:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
+
+# The reading side (what facilitators type) lives in .reading; its names are
+# re-exported so `from core.scheduler.timing import parse_timezone` keeps working.
+from core.scheduler.reading import (
+    ALL_DAYS,
+    format_weekdays,
+    parse_time_of_day,
+    parse_timezone,
+    parse_weekdays,
+    suggest_timezones,
+    validate_weekdays,
+)
 
 __all__ = [
     "DEFAULT_SKIPPED_AGE",
@@ -54,19 +64,8 @@ _ONE_DAY = timedelta(days=1)
 
 
 # --------------------------------------------------------------------------
-# Input validation helpers
+# Argument checks (programmer errors, so plain English rather than catalogue)
 # --------------------------------------------------------------------------
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """Quote user input for an error message that must stay on one line."""
-    # User text goes back into a chat reply, so control characters and
-    # newlines must not break the single-line message, and a pasted essay
-    # must not blow up its length.
-    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1] + "…"
-    return f"'{flat}'"
 
 
 def _require_aware(value: datetime, name: str) -> datetime:
@@ -100,253 +99,6 @@ def _require_zone(value: tzinfo, name: str) -> ZoneInfo:
     if not isinstance(value, ZoneInfo):
         raise TypeError(f"{name} must be a zoneinfo.ZoneInfo, not {type(value).__name__}")
     return value
-
-
-# --------------------------------------------------------------------------
-# Time of day
-# --------------------------------------------------------------------------
-
-_TIME_HINT = "use HH:MM, 24-hour, e.g. 09:00 (9am or 9:15pm also work)"
-
-# re.ASCII: int() accepts non-ASCII digits, which would let look-alike input
-# through and make error messages confusing.
-_TIME_24 = re.compile(r"(?P<h>\d{1,2}):(?P<m>\d{2})", re.ASCII)
-_TIME_12 = re.compile(
-    r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>a\.?m\.?|p\.?m\.?)",
-    re.ASCII | re.IGNORECASE,
-)
-_NAMED_TIMES = {"noon": time(12, 0), "midday": time(12, 0), "midnight": time(0, 0)}
-
-
-def parse_time_of_day(text: str) -> time:
-    """Parse an admin-entered time of day into a naive ``time``.
-
-    Accepts 24-hour ``H:MM``/``HH:MM``, 12-hour ``9am``/``9:15 pm``/``9 p.m.``,
-    and the words ``noon``/``midday``/``midnight``.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"time of day must be a string, not {type(text).__name__}")
-    cleaned = text.strip()
-    if not cleaned:
-        raise ValueError(f"A time of day is required: {_TIME_HINT}")
-    bad = ValueError(f"{_shown(cleaned)} is not a time of day: {_TIME_HINT}")
-
-    named = _NAMED_TIMES.get(cleaned.lower())
-    if named is not None:
-        return named
-
-    if match := _TIME_24.fullmatch(cleaned):
-        hour, minute = int(match["h"]), int(match["m"])
-        if hour > 23 or minute > 59:
-            raise bad
-        return time(hour, minute)
-
-    if match := _TIME_12.fullmatch(cleaned):
-        hour = int(match["h"])
-        minute = int(match["m"] or 0)
-        if not 1 <= hour <= 12 or minute > 59:
-            raise bad
-        # 12am is midnight and 12pm is noon, hence the modulo.
-        hour %= 12
-        if match["ampm"].lower().startswith("p"):
-            hour += 12
-        return time(hour, minute)
-
-    raise bad
-
-
-# --------------------------------------------------------------------------
-# Time zones
-# --------------------------------------------------------------------------
-
-_TZ_HINT = "use an IANA name like Europe/Berlin or America/New_York"
-# Names zoneinfo may list that are not real places: "localtime" is whatever
-# the host is set to, "Factory" is tzdata's placeholder zone.
-_NOT_USER_ZONES = frozenset({"localtime", "Factory", "posixrules", "posix", "right"})
-_TZ_SHAPE = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", re.ASCII)
-
-
-@cache
-def _zone_names() -> dict[str, str]:
-    """Map lower-cased zone name -> canonical IANA spelling."""
-    names = {
-        name
-        for name in available_timezones()
-        if name not in _NOT_USER_ZONES and not name.startswith(("posix/", "right/"))
-    }
-    return {name.lower(): name for name in sorted(names)}
-
-
-@cache
-def _sorted_zone_names() -> tuple[str, ...]:
-    return tuple(sorted(_zone_names().values()))
-
-
-def parse_timezone(name: str) -> ZoneInfo:
-    """Resolve an admin-entered IANA zone name (case-insensitive)."""
-    if not isinstance(name, str):
-        raise TypeError(f"timezone must be a string, not {type(name).__name__}")
-    cleaned = name.strip()
-    if not cleaned:
-        raise ValueError(f"A timezone is required: {_TZ_HINT}")
-    unknown = ValueError(f"Unknown timezone {_shown(cleaned)}: {_TZ_HINT}")
-
-    # Zone keys become file paths inside tzdata; refuse anything path-like
-    # before it gets anywhere near the loader.
-    if not _TZ_SHAPE.fullmatch(cleaned) or any(part in {".", ".."} for part in cleaned.split("/")):
-        raise unknown
-
-    canonical = _zone_names().get(cleaned.lower())
-    if canonical is None:
-        # available_timezones() can be incomplete on odd installs; fall back
-        # to an exact-case lookup, which the shape check above keeps safe.
-        if cleaned in _NOT_USER_ZONES:
-            raise unknown
-        try:
-            return ZoneInfo(cleaned)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise unknown from None
-    return ZoneInfo(canonical)
-
-
-def suggest_timezones(prefix: str, limit: int = 25) -> list[str]:
-    """Zone names for autocomplete; 25 matches Discord's choice cap.
-
-    Ranking: whole-name prefix, then prefix of any path component (so
-    "berlin" finds Europe/Berlin), then plain substring. Alphabetical within
-    each rank. Spaces count as underscores ("new york").
-    """
-    if limit <= 0:
-        return []
-    query = "_".join(prefix.strip().lower().split())
-    names = _sorted_zone_names()
-    if not query:
-        return list(names[:limit])
-    ranked: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for name in names:
-        low = name.lower()
-        if low.startswith(query):
-            ranked[0].append(name)
-        elif any(part.startswith(query) for part in low.split("/")[1:]):
-            ranked[1].append(name)
-        elif query in low:
-            ranked[2].append(name)
-    return [*ranked[0], *ranked[1], *ranked[2]][:limit]
-
-
-# --------------------------------------------------------------------------
-# Weekdays
-# --------------------------------------------------------------------------
-
-_WEEKDAY_HINT = "use day names like mon,wed,fri, a range like mon-fri, or daily / weekdays / weekends"
-_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_ALL_DAYS = frozenset(range(7))
-_WORK_DAYS = frozenset(range(5))
-_WEEKEND = frozenset({5, 6})
-
-_DAY_SPELLINGS: tuple[tuple[str, ...], ...] = (
-    ("mon", "monday"),
-    ("tue", "tues", "tuesday"),
-    ("wed", "weds", "wednesday"),
-    ("thu", "thur", "thurs", "thursday"),
-    ("fri", "friday"),
-    ("sat", "saturday"),
-    ("sun", "sunday"),
-)
-# Plural full names too: "mondays" reads naturally in "post on mondays".
-_DAY_WORDS: dict[str, int] = {
-    word: index
-    for index, spellings in enumerate(_DAY_SPELLINGS)
-    for word in (*spellings, spellings[-1] + "s")
-}
-
-_GROUP_WORDS: dict[str, frozenset[int]] = {
-    "daily": _ALL_DAYS,
-    "everyday": _ALL_DAYS,
-    "every day": _ALL_DAYS,
-    "all": _ALL_DAYS,
-    "all days": _ALL_DAYS,
-    "weekdays": _WORK_DAYS,
-    "weekday": _WORK_DAYS,
-    "workdays": _WORK_DAYS,
-    "weekends": _WEEKEND,
-    "weekend": _WEEKEND,
-}
-
-_WEEKDAY_SPLIT = re.compile(r"[,;\s]+|\band\b|&")
-
-
-def _day(word: str, original: str) -> int:
-    try:
-        return _DAY_WORDS[word]
-    except KeyError:
-        raise ValueError(f"Unknown day {_shown(word)} in {_shown(original)}: {_WEEKDAY_HINT}") from None
-
-
-def parse_weekdays(text: str) -> frozenset[int]:
-    """Parse an admin-entered day selection into weekday numbers (0=Monday)."""
-    if not isinstance(text, str):
-        raise TypeError(f"weekdays must be a string, not {type(text).__name__}")
-    normal = " ".join(text.strip().lower().split())
-    if normal in _GROUP_WORDS:
-        return _GROUP_WORDS[normal]
-    # Tolerate "mon - fri" and "mon – fri" as ranges before splitting on spaces.
-    normal = re.sub(r"\s*[-–—]\s*", "-", normal)
-
-    days: set[int] = set()
-    for token in filter(None, _WEEKDAY_SPLIT.split(normal)):
-        if token in _GROUP_WORDS:
-            days |= _GROUP_WORDS[token]
-        elif "-" in token:
-            start_word, _, end_word = token.partition("-")
-            if not start_word or not end_word or "-" in end_word:
-                raise ValueError(f"Bad day range {_shown(token)}: {_WEEKDAY_HINT}")
-            start, end = _day(start_word, text), _day(end_word, text)
-            # Wrap-around ranges ("fri-mon") are a natural way to say
-            # "around the weekend", so honour them rather than reject.
-            span = (end - start) % 7
-            days.update((start + offset) % 7 for offset in range(span + 1))
-        else:
-            days.add(_day(token, text))
-    if not days:
-        raise ValueError(f"Pick at least one day: {_WEEKDAY_HINT}")
-    return frozenset(days)
-
-
-def format_weekdays(days: frozenset[int] | set[int]) -> str:
-    """Human label for a weekday set; the output parses back to the same set."""
-    selected = _validate_weekdays(days)
-    if selected == _ALL_DAYS:
-        return "every day"
-    if selected == _WORK_DAYS:
-        return "weekdays"
-    if selected == _WEEKEND:
-        return "weekends"
-    # Runs of three or more read better as ranges ("Mon-Thu, Sat"); no
-    # wrap-around so the list always reads Monday-first.
-    parts: list[str] = []
-    ordered = sorted(selected)
-    run_start = prev = ordered[0]
-    for day in [*ordered[1:], None]:
-        if day is not None and day == prev + 1:
-            prev = day
-            continue
-        if prev - run_start >= 2:
-            parts.append(f"{_DAY_ABBR[run_start]}-{_DAY_ABBR[prev]}")
-        else:
-            parts.extend(_DAY_ABBR[d] for d in range(run_start, prev + 1))
-        if day is not None:
-            run_start = prev = day
-    return ", ".join(parts)
-
-
-def _validate_weekdays(days: frozenset[int] | set[int]) -> frozenset[int]:
-    selected = frozenset(days)
-    if not selected:
-        raise ValueError("At least one weekday must be selected")
-    if any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in selected):
-        raise ValueError(f"Weekdays must be integers 0 (Monday) to 6 (Sunday); got {sorted(selected)!r}")
-    return selected
 
 
 # --------------------------------------------------------------------------
@@ -408,14 +160,14 @@ class DailyRule:
 
     at: time
     tz: ZoneInfo
-    weekdays: frozenset[int] = field(default=_ALL_DAYS)
+    weekdays: frozenset[int] = field(default=ALL_DAYS)
 
     def __post_init__(self) -> None:
         _require_time(self.at, "at")
         _require_zone(self.tz, "tz")
         # Frozen dataclass: normalise via object.__setattr__ so callers may
         # pass any iterable of ints and still get a hashable rule.
-        object.__setattr__(self, "weekdays", _validate_weekdays(self.weekdays))
+        object.__setattr__(self, "weekdays", validate_weekdays(self.weekdays))
 
     def occurrence(self, local_date: date) -> datetime | None:
         """The UTC instant for ``local_date``, or None if that weekday is off."""
