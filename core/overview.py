@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.export import results_csv
 from core.models import Poll, Prompt, Results
+from core.roles import Access
 from core.usecase import Actor, Home
 from core.visibility import may_see, visible_results
 
@@ -32,7 +33,7 @@ async def home(service: DebateService, actor: Actor) -> Home:
     stance = (await service.stance(actor)).card
     assert stance is not None
     notices: tuple[str, ...] = ()
-    if actor.is_admin:
+    if await service.access(actor) >= Access.FACILITATOR:
         notices = tuple(n.text for n in await store.notices(actor.space_id))
     return Home(
         stance=stance,

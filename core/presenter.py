@@ -183,7 +183,7 @@ def stance_card(entries: list[StanceEntry], axis: Axis, forget: str) -> Card:
         return Card(title=t("stance.title"), text=t("stance.none"), footer=t("vote.only_you"))
     lines = [t("stance.line", poll_id=e.poll.id, question=strip_tokens(e.prompt.question),
                choice=f"{e.option.emoji} {e.option.label}".strip()) for e in entries[:10]]
-    leans = [e.option.lean for e in entries if e.option.lean is not None]
+    leans = [e.option.lean for e in entries if e.prompt.uses_scale and e.option.lean is not None]
     text = t("stance.count", votes=count(len(entries), "vote"))
     if leans:
         mean = sum(leans) / len(leans)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.catalogue import Message
+from core.catalogue import Message, Plural
 
 MESSAGES: dict[str, Message] = {
     "schedule.not_a_setting": "'{word}' is not a setting. Settings: {keys}.",
@@ -21,6 +21,15 @@ MESSAGES: dict[str, Message] = {
     "schedule.live": "live",
     "schedule.after_close": "after close",
     "schedule.off_none": "No daily question was scheduled in this channel. Nothing changed.",
+    "scheduler.refused": Plural(
+        ("The scheduled question for {day} was not posted: the channel refused it once{why}. It was skipped. "
+         "Check that the bot is still in the channel and allowed to post there."),
+        ("The scheduled question for {day} was not posted: the channel refused it {n} times{why}. It was skipped. "
+         "Check that the bot is still in the channel and allowed to post there.")),
+    "scheduler.paused": ("Daily questions in this channel are paused: the channel refused every post on the last "
+                         "{days} scheduled days. Give the bot access again, then turn them back on with {resume}."),
+    "scheduler.deck_wrapped": ("Today's question was the last unused one of this channel's deck; from the next "
+                               "post the deck starts again from the top."),
     "schedule.off_done": "Daily questions stopped in this channel. Open polls stay open until they close.",
     # Reading what facilitators type for a schedule (core/scheduler/reading.py). {text} is already
     # flattened to one short line; the hint keys are the shared tails of the errors.

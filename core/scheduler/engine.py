@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.catalogue import t
 from core.models import Poll, Schedule
 from core.scheduler.outcomes import backoff, describe, post_outcomes
 from core.scheduler.port import PlatformPort
@@ -59,9 +60,7 @@ def rule_of(schedule: Schedule) -> DailyRule:
 
 def _notice(day: date, failures: int, error: str | None) -> str:
     why = f" ({error})" if error else ""
-    tries = "once" if failures == 1 else f"{failures} times"
-    return (f"The scheduled question for {day.isoformat()} was not posted: the channel refused it {tries}{why}. "
-            "It was skipped. Check that the bot is still in the channel and allowed to post there.")
+    return t("scheduler.refused", day=day.isoformat(), n=failures, why=why)
 
 
 class Scheduler:
@@ -138,8 +137,9 @@ class Scheduler:
             return max(info.lease_until or due_at, now)
         port = self.ports[schedule.platform]
         settings = await self.service.channel_settings(schedule.space_id, schedule.channel_id)
-        prompt = await self.service.next_prompt(schedule.space_id, schedule.channel_id, schedule.deck_order,
-                                                schedule.shuffle_seed)
+        position = await self.service.deck_position(schedule.space_id, schedule.channel_id, schedule.deck_order,
+                                                    schedule.shuffle_seed)
+        prompt = position.next
         poll, created = await self.store.bind_occurrence_poll(
             schedule, day, prompt.id, now, now + schedule.duration, settings.min_votes, settings.results_live
         )
@@ -164,6 +164,8 @@ class Scheduler:
             await self.service.attach_message(poll.id, ref)
         await self.store.finish_occurrence(schedule, day)
         (report.adopted if adopted else report.posted).append(key)
+        if created and position.last_of_round:  # facilitators hear it before the deck starts over
+            await self.store.add_notice(schedule.space_id, schedule.channel_id, t("scheduler.deck_wrapped"), now)
         return None
 
     async def _adopt(self, schedule: Schedule, day: date, poll: Poll, port: PlatformPort) -> bool:
@@ -227,9 +229,8 @@ class Scheduler:
             info = await self.store.occurrence_info(schedule, past)
             if info is None or info.state != "skipped" or info.failures == 0:
                 return
-        notice = (f"Daily questions in this channel are paused: the channel refused every post on the last "
-                  f"{PAUSE_AFTER_REFUSED_DAYS} scheduled days. Give the bot access again, then turn them back on "
-                  "with `schedule set`.")
+        notice = t("scheduler.paused", days=PAUSE_AFTER_REFUSED_DAYS,
+                   resume=self.service.cmd(schedule.platform, "schedule set"))
         if await self.store.pause_schedule(schedule.space_id, schedule.channel_id, notice, now):
             log.warning("paused the schedule of %s/%s after %d refused days", schedule.space_id,
                         schedule.channel_id, PAUSE_AFTER_REFUSED_DAYS)
