@@ -190,7 +190,7 @@ def build_command(command: Command, host: Host, router: CommandRouter) -> app_co
                                 callback=callback)
 
 
-def build_groups(host: Host, commands: Iterable[Command] = COMMANDS) -> list[app_commands.Group]:
+def build_groups(host: Host, commands: Iterable[Command] | None = None) -> list[app_commands.Group]:
     """`/debate` (what every member may run) and `/debate-admin` (facilitators and admins).
 
     `/debate-admin` carries no default_permissions: a member holding a facilitator role must see it,
@@ -202,7 +202,7 @@ def build_groups(host: Host, commands: Iterable[Command] = COMMANDS) -> list[app
         top = name.lstrip("/")
         groups[name] = app_commands.Group(name=top, description=description(t(f"discord.group.{top}")),
                                           guild_only=True)
-    for command in commands:
+    for command in COMMANDS if commands is None else commands:
         parent = groups[prefix(command, "discord", DISCORD_MEMBER_GROUP)]
         if " " in command.name:  # "schedule set": a subcommand group
             group_name = command.name.split(" ")[0]
