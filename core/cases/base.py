@@ -245,6 +245,18 @@ class ServiceBase:
     async def attach_message(self, poll_id: int, message_ref: str) -> None:
         await self.store.set_poll_message(poll_id, message_ref)
 
+    async def known_spaces(self) -> list[tuple[str, int]]:
+        """Every space the database knows, with its number of polls (for the CLI's export)."""
+        return await self.store.known_spaces()
+
+    async def database_ok(self) -> bool:
+        """Whether the database answers now (health checks)."""
+        try:
+            await self.store.schema_version()
+        except StoreError:
+            return False
+        return True
+
     async def get_meta(self, key: str) -> str | None:
         return await self.store.get_meta(key)
 
