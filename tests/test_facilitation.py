@@ -184,6 +184,15 @@ async def test_ask_refused_while_a_poll_is_open_stores_nothing(service: DebateSe
     assert await store.custom_prompt("custom-1") is None
 
 
+async def test_another_spaces_question_cannot_be_posted_by_its_id(service: DebateService, store: SqliteStore) -> None:
+    """Attacker review: `post custom-1` from another workspace would have shown that workspace's question."""
+    await posted(service, await service.ask(ADMIN, "A private question of space one?", "a | b"))
+    outsider = member("admin", admin=True, space="S2")
+    reply = await service.post(outsider, "custom-1")
+    assert reply.error and reply.post is None and "private question" not in reply.text
+    assert await store.recent_polls("S2") == []
+
+
 async def test_forged_time_tokens_in_a_question_are_stripped(service: DebateService) -> None:
     poll = await posted(service, await service.ask(ADMIN, "Open until \u27e6t:0:f:UTC\u27e7 ok?", "a | b"))
     assert "\u27e6" not in (await service.poll_card(poll)).title

@@ -56,7 +56,9 @@ class FacilitationCases(ServiceBase):
         position = await self.deck_position(actor.space_id, actor.channel_id)
         prompt = position.next
         if prompt_ref:
-            found = await self.find_prompt(prompt_ref.strip().lower())
+            # Pack prompts only: a question typed in chat belongs to its own space, and its id must not
+            # let another space read it.
+            found = self.content.prompt(prompt_ref.strip().lower())
             if found is None:
                 raise UserError(t("post.no_prompt", ref=prompt_ref[:40], deck=self.cmd(actor, "deck")))
             prompt = found
