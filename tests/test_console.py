@@ -72,3 +72,46 @@ def test_members_are_not_admins(tmp_path: Path) -> None:
 def test_exits_zero_at_eof_with_no_input(tmp_path: Path) -> None:
     proc = run_console(tmp_path, "")
     assert proc.returncode == 0 and "Counterpoint console" in proc.stdout
+
+
+def test_a_command_is_its_whole_first_word(tmp_path: Path) -> None:
+    proc = run_console(tmp_path, "/ashley\n/debatetoday\n/as  alice\n/whoami\n/whoamii\n/tick now\n/debate\tstance\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("Unknown command '/ashley'.")
+    assert lines[2].startswith("Unknown command '/debatetoday'.")
+    assert "You are now 'hley'." not in lines and "Today's question" not in proc.stdout
+    assert "You are now 'alice'." in lines and "You are 'alice'." in lines
+    assert any(line.startswith("Unknown command '/whoamii'.") for line in lines)
+    assert "/tick takes nothing after it. Type /help for console extras." in lines
+    assert "Unknown command '/debate\tstance'" not in proc.stdout  # a tab separates words too
+
+
+def test_an_answer_to_a_confirmation_is_never_run_as_a_command(tmp_path: Path) -> None:
+    script = "\n".join([
+        "/debate post", "/as alice",
+        "/debate forget-me", "5",
+        "/debate forget-me", "/debate close",
+        "/debate forget-me", "Y",
+        "/debate stance",
+    ]) + "\n"
+    proc = run_console(tmp_path, script, "--user", "host")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.count("Cancelled. Nothing was deleted.") == 2
+    assert "You chose" not in out and "Only admins can do that." not in out and "Closed poll" not in out
+    assert "Done: " in out  # "Y" confirms
+
+
+def test_live_results_are_one_line_per_option_and_logs_stay_below_warning(tmp_path: Path) -> None:
+    proc = run_console(tmp_path, "/debate post\n/as a\n1\n/as b\n2\n/as c\n4\n")
+    assert proc.returncode == 0, proc.stderr
+    live = proc.stdout.split("Poll #1 now:")[-1].splitlines()
+    assert live[0] == ""  # the heading stands alone
+    options = [line for line in live if line.endswith(")") and "%" in line]
+    assert [line.strip().split("%  ")[1] for line in options] == [
+        "🛡️ Security first (1)", "🚓 Lean security (1)", "⚖️ Balanced (0)", "🕶️ Lean privacy (1)", "🔒 Privacy first (0)",
+    ]
+    assert all(len(line) <= 80 for line in live)
+    # A new database was migrated on the way in; its INFO lines are not console output.
+    assert " INFO " not in proc.stderr and "applying migration" not in proc.stderr

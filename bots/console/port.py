@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.catalogue import t
 from core.models import Poll
 from core.render import Card, render_text
 
@@ -18,7 +19,7 @@ class ConsolePort:
         self._outcomes: set[int] = set()  # polls whose outcome this console printed
 
     async def post_poll(self, poll: Poll, card: Card) -> str:
-        self._say("\n" + render_text(card, numbered=True) + "\nType a number to vote.")
+        self._say("\n" + render_text(card, numbered=True) + "\n" + t("console.vote_hint"))
         self._posted.add(poll.id)
         self._on_poll(card)
         return f"console:{poll.id}"
@@ -27,7 +28,7 @@ class ConsolePort:
         return f"console:{poll.id}" if poll.id in self._posted else None
 
     async def update_poll(self, poll: Poll, card: Card) -> None:
-        self._say(f"Poll #{poll.id} is closed.")
+        self._say(t("console.poll_closed", poll=poll.id))
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         self._say("\n" + render_text(card))

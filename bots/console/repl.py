@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TextIO
 
 from bots.console.port import ConsolePort
+from bots.console.terminal import LineSource, PipedLines, TerminalLines, fit, is_terminal, terminal_width
 from core.actions import Action, ActionKind, decode
+from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Button, Card, Reply, render_reply, render_text, results_lines
 from core.scheduler.commands import ScheduleCommands
@@ -18,93 +21,125 @@ from core.service import Actor, DebateService
 log = logging.getLogger(__name__)
 SPACE = "console"
 CHANNEL = "console"
-CONSOLE_HELP = """Console extras:
-  a number      vote for that option of the current poll
-  /retract      take back your vote on the current poll
-  /as NAME      act as another member (members are not admins; --user NAME is)
-  /tick         run the daily scheduler now: post what is due, close and report expired polls
-  /whoami       who you are acting as
-  /quit         leave (Ctrl-D works too)"""
+QUIT = ("/quit", "/exit")
+NARROW = 50  # below this many columns, live result bars are drawn half as long
+
+
+def default_lines(stdin: TextIO, stdout: TextIO) -> LineSource:
+    """readline at a terminal; plain lines from a pipe or file, exactly as they come."""
+    # input() edits lines only on the process's own standard streams, so other streams are read plainly.
+    if stdin is sys.stdin and is_terminal(stdin):
+        prompt = t("console.prompt") if stdout is sys.stdout and is_terminal(stdout) else ""
+        return TerminalLines(stdin, stdout, prompt)
+    return PipedLines(stdin)
 
 
 class ConsoleAdapter:
-    def __init__(self, service: DebateService, stdin: TextIO, stdout: TextIO, user: str = "you") -> None:
+    def __init__(
+        self, service: DebateService, stdin: TextIO, stdout: TextIO, user: str = "you",
+        lines: LineSource | None = None,
+    ) -> None:
         self.service = service
         self.router = CommandRouter(service, ScheduleCommands(service).handle)
         self.scheduler = Scheduler(service, {"console": ConsolePort(self.say, self._scheduled_poll)}, "console")
-        self.stdin = stdin
         self.stdout = stdout
+        self.lines = lines or default_lines(stdin, stdout)
         self.admin_name = user
         self.user = user
         self.poll_id: int | None = None
         self.poll_buttons: tuple[Button, ...] = ()
         self.confirming_forget = False
+        # Commands that take nothing after their name; /debate and /as are handled on their own.
+        self.extras: dict[str, Callable[[], Awaitable[None]]] = {
+            "/whoami": self.whoami, "/retract": self.retract, "/tick": self.tick, "/help": self.help,
+        }
 
     def actor(self) -> Actor:
         return Actor(SPACE, CHANNEL, self.user, is_admin=self.user == self.admin_name, platform="console")
 
     def say(self, text: str) -> None:
-        self.stdout.write(text.rstrip("\n") + "\n")
+        text = text.rstrip("\n")
+        width = terminal_width(self.stdout)  # asked each time: the window may have been resized
+        self.stdout.write((fit(text, width) if width else text) + "\n")
         self.stdout.flush()
 
     async def run(self) -> int:
-        self.say(f"Counterpoint console. You are '{self.user}' (admin). Type /debate help, or /quit.")
-        while True:
-            line = await asyncio.to_thread(self.stdin.readline)
-            if not line:
-                return 0
-            line = line.strip()
-            if line in ("/quit", "/exit"):
-                return 0
-            if line:
-                try:
-                    await self.handle(line)
-                except Exception as exc:  # one bad line never ends the session
-                    log.exception("console command failed")
-                    self.say(f"Something went wrong handling that ({type(exc).__name__}); nothing else changed.")
+        self.say(t("console.welcome", name=self.user))
+        with self.lines.session():
+            while True:
+                line = await self.lines.read()
+                if line is None:
+                    return 0
+                line = line.strip()
+                if line in QUIT:
+                    return 0
+                if line:
+                    try:
+                        await self.handle(line)
+                    except Exception as exc:  # one bad line never ends the session
+                        log.exception("console command failed")
+                        self.say(t("console.failed", error=type(exc).__name__))
 
     async def handle(self, line: str) -> None:
         if self.confirming_forget:
+            # The answer to a confirmation is only ever that answer: "5" cancels, it does not also vote.
             self.confirming_forget = False
-            if line.lower() in ("yes", "y"):
+            if line.lower() in t("console.confirm_words").split():
                 await self.show(await self.service.press(self.actor(), Action(ActionKind.FORGET).encode()))
-                return
-            self.say("Cancelled. Nothing was deleted.")
-            if line.lower() in ("no", "n"):
-                return
+            else:
+                self.say(t("console.cancelled"))
+            return
         if line.isascii() and line.isdigit() and len(line) <= 6:
             await self.press_number(int(line))
-        elif line.startswith("/debate"):
-            await self.show(await self.router.handle(self.actor(), line[len("/debate"):]))
-        elif line.startswith("/as"):
-            name = line[3:].strip()
-            if not name or len(name) > 64 or " " in name:
-                self.say("Usage: /as NAME (one word, up to 64 characters)")
-                return
-            self.user = name
-            self.say(f"You are now '{name}'{' (admin)' if name == self.admin_name else ''}.")
-        elif line == "/whoami":
-            self.say(f"You are '{self.user}'{' (admin)' if self.user == self.admin_name else ''}.")
-        elif line == "/retract":
-            if self.poll_id is None:
-                self.say("There is no current poll. Try /debate today.")
-                return
-            await self.show(await self.service.retract(self.actor(), self.poll_id))
-        elif line == "/tick":
-            report = await self.scheduler.tick()
-            if not (report.posted or report.adopted or report.closed or report.outcomes or report.skipped):
-                self.say("Nothing is due.")
-        elif line == "/help":
-            self.say(CONSOLE_HELP)
+            return
+        # A command is its whole first word: "/ashley" is not "/as hley", nor "/debatetoday" "/debate today".
+        word, *more = line.split(maxsplit=1)
+        rest = more[0] if more else ""
+        if word == "/debate":
+            await self.show(await self.router.handle(self.actor(), rest))
+        elif word == "/as":
+            self.act_as(rest)
+        elif word in self.extras:
+            if rest:
+                self.say(t("console.no_arguments", command=word))
+            else:
+                await self.extras[word]()
         else:
-            self.say(f"Unknown command '{line[:40]}'. Type /debate help (or /help for console extras).")
+            self.say(t("console.unknown", text=line[:40]))
+
+    def act_as(self, name: str) -> None:
+        if not name or len(name) > 64 or len(name.split()) != 1:
+            self.say(t("console.as_usage"))
+            return
+        self.user = name
+        self.say(t("console.now_admin" if name == self.admin_name else "console.now", name=name))
+
+    async def whoami(self) -> None:
+        self.say(t("console.whoami_admin" if self.user == self.admin_name else "console.whoami", name=self.user))
+
+    async def retract(self) -> None:
+        if self.poll_id is None:
+            self.say(t("console.no_poll"))
+            return
+        await self.show(await self.service.retract(self.actor(), self.poll_id))
+
+    async def tick(self) -> None:
+        report = await self.scheduler.tick()
+        if not (report.posted or report.adopted or report.closed or report.outcomes or report.skipped):
+            self.say(t("console.nothing_due"))
+
+    async def help(self) -> None:
+        help_text = t("console.help")
+        if isinstance(self.lines, TerminalLines):
+            help_text += "\n" + t("console.help_terminal")
+        self.say(help_text)
 
     async def press_number(self, number: int) -> None:
         if not self.poll_buttons:
-            self.say("There is no current poll to vote on. Try /debate today.")
+            self.say(t("console.no_poll_to_vote"))
             return
         if not 1 <= number <= len(self.poll_buttons):
-            self.say(f"Choose a number from 1 to {len(self.poll_buttons)}.")
+            self.say(t("console.choose_number", n=len(self.poll_buttons)))
             return
         await self.show(await self.service.press(self.actor(), self.poll_buttons[number - 1].payload))
 
@@ -118,9 +153,9 @@ class ConsoleAdapter:
             kinds = {decode(b.payload).kind for b in card.buttons}
             if ActionKind.FORGET in kinds:
                 self.confirming_forget = True
-                hint = "Type yes to confirm; anything else cancels."
+                hint = t("console.confirm_hint")
             elif ActionKind.RETRACT in kinds:
-                hint = "Type /retract to take it back."
+                hint = t("console.retract_hint")
             card = replace(card, buttons=())
         text = render_reply(replace(reply, card=card), numbered=True)
         if text:
@@ -130,19 +165,27 @@ class ConsoleAdapter:
 
             async def send(card: Card) -> str:
                 self.say("\n" + render_text(card, numbered=True))
-                self.say("Type a number to vote.")
+                self.say(t("console.vote_hint"))
                 return f"console:{post.poll_id}"
 
             await self.service.publish(post, send)
             self.remember(post.card.buttons, post.card.marker or "")
         if reply.announce:
-            self.say(f"[to everyone in the channel] {reply.announce}")
+            self.say(t("console.announce", text=reply.announce))
         if reply.attachment is not None:
-            self.say(f"--- {reply.attachment.filename} ---\n{reply.attachment.content.decode('utf-8')}")
+            self.say(t("console.attachment", filename=reply.attachment.filename) + "\n"
+                     + reply.attachment.content.decode("utf-8"))
         for poll_id in reply.refresh_polls:
             refreshed = await self.service.poll_card(poll_id)
             if refreshed.results is not None:
-                self.say(f"Poll #{poll_id} now: " + " | ".join(results_lines(refreshed.results, width=5)))
+                self.say(self.live_results(poll_id, refreshed))
+
+    def live_results(self, poll_id: int, card: Card) -> str:
+        """The results after a vote, one line per option as on the card, under a heading."""
+        assert card.results is not None
+        width = terminal_width(self.stdout)
+        bars = results_lines(card.results, width=5 if width and width < NARROW else 10)
+        return "\n".join([t("console.live_results", poll=poll_id), *(f"  {line}" for line in bars)])
 
     def _scheduled_poll(self, card: Card) -> None:
         self.remember(card.buttons, card.marker or "")
