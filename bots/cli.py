@@ -51,11 +51,15 @@ def _settings(args: argparse.Namespace | None = None) -> Settings:
 
 
 async def _console(args: argparse.Namespace, settings: Settings) -> int:
-    from bots.console.repl import ConsoleAdapter
+    from bots.console.repl import ConsoleAdapter, default_lines
+    from bots.console.terminal import quiet_logs_for_console
     from bots.wiring import open_service
 
-    async with open_service(settings, exclusive=True) as service:
-        return await ConsoleAdapter(service, sys.stdin, sys.stdout, user=args.user).run()
+    quiet_logs_for_console()  # before the store opens: its migration lines must not land in the REPL
+    lines = default_lines(sys.stdin, sys.stdout)
+    with lines.session():  # from start-up on, Ctrl-C at a terminal clears the line instead of stopping us
+        async with open_service(settings, exclusive=True) as service:
+            return await ConsoleAdapter(service, sys.stdin, sys.stdout, user=args.user, lines=lines).run()
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
