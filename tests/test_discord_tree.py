@@ -263,3 +263,21 @@ async def test_chosen_channels_keep_polls_and_settings_out_of_the_others(
         here = await answered(await fake.slash("debate-admin", subcommand="post", user_id=MOD, channel_id=debates))
         assert "Posted poll" in here.content and len(polls_in(fake, debates)) == 1
     assert not fake.violations
+
+
+async def test_a_picker_whose_lookup_fails_offers_nothing_instead_of_failing(
+    fake: FakeDiscord, service: DebateService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.store.base import StoreError
+
+    async def down(*args: object, **kwargs: object) -> list[object]:
+        raise StoreError("database is locked")
+
+    async with running(make_client(service), fake):
+        monkeypatch.setattr(service, "visible_polls", down)
+        picker = await fake.autocomplete("debate-admin", "poll", "", subcommand="close", user_id=fake.owner.id)
+        assert (await picker.response())["type"] == 8 and picker.choices == []
+        zones = await fake.autocomplete("debate-admin", "tz", "tokyo", subcommand="schedule set")
+        await zones.response()
+        assert {"name": "Asia/Tokyo", "value": "Asia/Tokyo"} in (zones.choices or [])
+    assert not fake.violations

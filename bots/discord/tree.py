@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Protocol
 
@@ -29,6 +30,7 @@ from core.scheduler.timing import suggest_timezones
 from core.service import Actor, DebateService
 from core.text import clip
 
+log = logging.getLogger(__name__)
 CHOICES_MAX = 25
 CHOICE_NAME_MAX = 100
 DESCRIPTION_MAX = 100
@@ -130,7 +132,14 @@ class SuggestedOption(ArgOption):
     """An argument Discord offers suggestions for as the member types: polls, sections, prompts, zones."""
 
     async def autocomplete(self, interaction: discord.Interaction, value: int | float | str, /) -> list[Choice[str]]:
-        current = str(value)
+        try:
+            return await self._suggest(interaction, str(value))
+        except Exception as exc:  # a picker with nothing in it beats "Loading options failed"
+            log.warning("suggestions for %s failed (guild %s, channel %s): %s", self.arg.name, interaction.guild_id,
+                        interaction.channel_id, type(exc).__name__)
+            return []
+
+    async def _suggest(self, interaction: discord.Interaction, current: str) -> list[Choice[str]]:
         service = self.host.service
         kind = self.arg.kind
         if kind in (Kind.POLL, Kind.OPEN_POLL):
