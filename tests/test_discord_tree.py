@@ -281,3 +281,21 @@ async def test_a_picker_whose_lookup_fails_offers_nothing_instead_of_failing(
         await zones.response()
         assert {"name": "Asia/Tokyo", "value": "Asia/Tokyo"} in (zones.choices or [])
     assert not fake.violations
+
+
+def test_the_fake_refuses_modals_discord_would_refuse() -> None:
+    from bots.discord.forms import build_modal
+    from tests.fakes.discord_fake import _check_modal, _FormErrors
+
+    def problems(modal: dict[str, Any]) -> list[str]:
+        errs = _FormErrors()
+        _check_modal(errs, modal)
+        return [".".join(path) for path, *_ in errs.items]
+
+    good = build_modal(registry.BY_NAME["ask"]).to_dict()
+    assert problems(good) == []
+    button = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]}
+    assert problems({**good, "components": [button]}) == ["components.0.components"]
+    assert problems({**good, "title": "T" * 46}) == ["title"]
+    assert problems({**good, "components": good["components"] * 3}) != []  # six rows, and ids twice
+    assert problems({**good, "components": []}) == ["components"]
