@@ -58,7 +58,7 @@ async def h(slack: FakeSlack, service: DebateService) -> AsyncIterator[Harness]:
         yield harness
 
 
-async def post_today(h: Harness, user: str = MEMBERS[0]) -> dict:
+async def post_today(h: Harness, user: str = ADMIN) -> dict:  # members no longer open it
     await h.command("today", user=user)
     return copy.deepcopy(h.poll_message())
 
@@ -102,7 +102,7 @@ async def test_a_refused_post_abandons_the_poll_and_the_same_prompt_comes_next(
     h: Harness, slack: FakeSlack
 ) -> None:
     slack.channels[CHANNEL].members.discard(BOT_USER_ID)  # not invited: Slack says not_in_channel
-    refused = await h.command("today", user=MEMBERS[0])
+    refused = await h.command("today", user=ADMIN)
     assert "could not post poll #1" in refused["text"] and "`not_in_channel`" in refused["text"]
     assert "/invite" in refused["text"] and not slack.messages[CHANNEL]
     first = await h.service.store.get_poll(1)
@@ -111,7 +111,7 @@ async def test_a_refused_post_abandons_the_poll_and_the_same_prompt_comes_next(
     assert "There is no poll #1 here." in refused_vote["text"]  # an abandoned poll is shown nowhere
 
     slack.channels[CHANNEL].members.add(BOT_USER_ID)  # invited now
-    posted = await h.command("today", user=MEMBERS[0])
+    posted = await h.command("today", user=ADMIN)
     assert "Today's question is posted (poll #2)" in posted["text"]
     second = await h.service.store.get_poll(2)
     assert second is not None and second.prompt_id == first.prompt_id and second.message_ref
@@ -121,7 +121,7 @@ async def test_a_refused_post_abandons_the_poll_and_the_same_prompt_comes_next(
 
 async def test_a_threshold_change_is_announced_in_the_channel(h: Harness, slack: FakeSlack) -> None:
     answer = await h.command("settings min-votes 5", user=ADMIN)
-    assert "min-votes 5" in answer["text"]
+    assert "Results show from 5 votes" in answer["text"] and "`/debate settings k=5" in answer["text"]
     [announcement] = slack.messages[CHANNEL]
     assert "raised this channel's results threshold from 3 to 5" in announcement["text"]
     assert "raised" in block_text(announcement["blocks"])
@@ -179,7 +179,7 @@ async def test_close_is_bounded_while_calls_wait_out_a_long_retry_after(h: Harne
                                      tag="vote")) == 200
     await slack.wait_for(lambda: h.answers("vote") and [c for c in slack.calls_to("chat.update") if c.status == 429])
     slack.fail_next("chat.postMessage", retry_after=45)
-    assert await h.post(slash_body(text="today", user_id=MEMBERS[1], channel_id=OTHER_CHANNEL,
+    assert await h.post(slash_body(text="today", user_id=ADMIN, channel_id=OTHER_CHANNEL,
                                    response_url=slack.response_url("stuck"))) == 200
     await slack.wait_for(lambda: [c for c in slack.calls_to("chat.postMessage") if c.status == 429])
 

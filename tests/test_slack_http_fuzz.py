@@ -23,7 +23,7 @@ from core.service import DebateService
 from core.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fakes.slack_fake import TEAM_ID, FakeSlack, block_actions_payload, slash_payload
-from tests.slack_helpers import CHANNEL, Harness, raw_sign, running, vote_buttons
+from tests.slack_helpers import CHANNEL, LISTED_ADMIN, Harness, raw_sign, running, vote_buttons
 from tests.test_slack_http_gate import db_rows
 
 JSON = dict[str, Any]
@@ -56,7 +56,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
     harness = running(slack, service)
     h = loop.run_until_complete(harness.__aenter__())
     try:
-        loop.run_until_complete(h.command("today"))
+        loop.run_until_complete(h.command("today", user=LISTED_ADMIN))
         loop.run_until_complete(h.press(vote_buttons(h.poll_message())[1]["value"], user="U1",
                                         message=h.poll_message()))
         yield Env(loop, h, store, copy.deepcopy(h.poll_message()))

@@ -19,7 +19,16 @@ from bots.slack.server import run_slack
 from core.service import DebateService
 from core.store.sqlite import SqliteStore
 from tests.fakes.slack_fake import TEAM_ID, FakeSlack, block_actions_payload, sign, slash_payload
-from tests.slack_helpers import CHANNEL, SECRET, Harness, raw_sign, running, slack_settings, vote_buttons
+from tests.slack_helpers import (
+    CHANNEL,
+    LISTED_ADMIN,
+    SECRET,
+    Harness,
+    raw_sign,
+    running,
+    slack_settings,
+    vote_buttons,
+)
 
 JSON = dict[str, Any]
 
@@ -55,7 +64,7 @@ async def h(slack: FakeSlack, service: DebateService) -> AsyncIterator[Harness]:
 
 
 async def open_poll(h: Harness) -> JSON:
-    await h.command("today")
+    await h.command("today", user=LISTED_ADMIN)  # a facilitator opens the day's poll
     return copy.deepcopy(h.poll_message())
 
 
@@ -210,7 +219,8 @@ async def test_socket_mode_acks_and_drops_malformed_payloads(
     task = asyncio.create_task(run_slack(settings, service, refresh_interval=0.05))
     try:
         await slack.wait_socket_connected()
-        command = slash_payload(text="today", user_id="U1", channel_id=CHANNEL, response_url=slack.response_url("s"))
+        command = slash_payload(text="today", user_id=LISTED_ADMIN, channel_id=CHANNEL,
+                                response_url=slack.response_url("s"))
         await slack.wait_ack(await slack.socket_send("slash_commands", command))
         message = await slack.wait_for(lambda: slack.messages[CHANNEL] and copy.deepcopy(slack.messages[CHANNEL][0]))
         await slack.wait_for(lambda: slack.responses)
