@@ -36,7 +36,7 @@ MESSAGES.update({
     "discord.arg.k": "Votes needed before results are shown",
     "discord.arg.results": "When results are shown",
     "discord.arg.duration": "How long polls stay open, e.g. 24h or 90m",
-    "discord.arg.members-post": "Whether any member may open the day's poll with /debate today",
+    "discord.arg.members-post": "Whether any member may open the day's poll (else facilitators only)",
     "discord.arg.time": "Time of day, e.g. 09:00 or 9am",
     "discord.arg.tz": "Timezone, e.g. Europe/Berlin",
     "discord.arg.days": "Weekdays, e.g. mon-fri, weekends or daily",
