@@ -168,8 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     console = sub.add_parser("console", help="try the bot in this terminal, no tokens needed",
-                             description="A REPL speaking the chat commands (/debate help). "
-                                         "Reads standard input, so it also works with piped input.")
+                             description="A REPL speaking the chat commands (/debate help). At a terminal: "
+                                         "a prompt, line editing, history for the session (not kept on "
+                                         "disk), Ctrl-C clears the line, Ctrl-D leaves. Also works with "
+                                         "piped input. Log lines below WARNING are not shown.")
     console.add_argument("--user", default="you", help="your member name; this member is an admin (default: you)")
     console.set_defaults(handler=_console)
 

@@ -27,10 +27,10 @@ NARROW = 50  # below this many columns, live result bars are drawn half as long
 
 def default_lines(stdin: TextIO, stdout: TextIO) -> LineSource:
     """readline at a terminal; plain lines from a pipe or file, exactly as they come."""
-    # input() edits lines only on the process's own standard streams, so other streams are read plainly.
-    if stdin is sys.stdin and is_terminal(stdin):
-        prompt = t("console.prompt") if stdout is sys.stdout and is_terminal(stdout) else ""
-        return TerminalLines(stdin, stdout, prompt)
+    # input() edits lines only when the process's own stdin and stdout are both terminals; with either
+    # one redirected (`console | tee log`) the console reads plainly, as it does from a pipe.
+    if stdin is sys.stdin and stdout is sys.stdout and is_terminal(stdin) and is_terminal(stdout):
+        return TerminalLines(stdin, stdout, t("console.prompt"))
     return PipedLines(stdin)
 
 
