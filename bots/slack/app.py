@@ -236,7 +236,7 @@ class SlackAdapter(SlackPort):
     async def _command(self, command: dict[str, Any], response_url: str | None) -> None:
         team, channel, user = (str(command.get(k) or "") for k in ("team_id", "channel_id", "user_id"))
         actor = self.actor(team, channel, user, is_admin=await self.admins.is_admin(team, user))
-        reply = await self.router.handle(actor, str(command.get("text") or ""))
+        reply = await self.router.handle(actor, unescape(str(command.get("text") or "")))
         await self.deliver(reply, actor, response_url)
 
     async def _open_form(self, form: str, trigger_id: str, channel: str, response_url: str | None) -> None:
@@ -398,6 +398,11 @@ class SlackAdapter(SlackPort):
 
 def _with_text(reply: Reply, extra: str) -> Reply:
     return replace(reply, text=f"{reply.text} {extra}".strip())
+
+
+def unescape(text: str) -> str:
+    """Slack sends &, < and > in command text as entities (its own <@U1|ann> mentions stay as they are)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 HINTED = ("not_in_channel", "channel_not_found", "ratelimited")
