@@ -21,7 +21,7 @@ def console(tmp_path: Path) -> Iterator[PtyConsole]:
         session.close()
 
 
-def test_prompt_line_editing_and_up_arrow_history(console: PtyConsole) -> None:
+def test_prompt_line_editing_up_arrow_history_and_tab(console: PtyConsole) -> None:
     console.expect(PROMPT)
     console.send("/whoami\r")
     console.expect("You are 'you' (admin).")
@@ -33,6 +33,11 @@ def test_prompt_line_editing_and_up_arrow_history(console: PtyConsole) -> None:
     console.send("\x1b[A\x1b[A\r")  # two lines back: /whoami again
     console.expect("You are 'alice'.")
     console.expect(PROMPT)
+    console.send("/debate forg\t\r")  # Tab completes console and /debate commands
+    console.expect("Type yes to confirm; anything else cancels.")
+    console.expect(PROMPT)
+    console.send("no\r")
+    console.expect("Cancelled. Nothing was deleted.")
     assert "^[[" not in console.transcript and "Unknown command" not in console.transcript
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TextIO
 
+from bots.console.completion import Completer
 from bots.console.port import ConsolePort
 from bots.console.terminal import LineSource, PipedLines, TerminalLines, fit, is_terminal, terminal_width
 from core.actions import Action, ActionKind, decode
@@ -53,6 +54,8 @@ class ConsoleAdapter:
         self.extras: dict[str, Callable[[], Awaitable[None]]] = {
             "/whoami": self.whoami, "/retract": self.retract, "/tick": self.tick, "/help": self.help,
         }
+        if isinstance(self.lines, TerminalLines):
+            self.lines.complete_with(Completer(["/as", *self.extras, *QUIT]))
 
     def actor(self) -> Actor:
         return Actor(SPACE, CHANNEL, self.user, is_admin=self.user == self.admin_name, platform="console")

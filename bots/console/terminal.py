@@ -14,7 +14,7 @@ import os
 import termios
 import textwrap
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TextIO
 
@@ -95,6 +95,13 @@ class TerminalLines:
         finally:
             self._held = False
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    def complete_with(self, completer: Callable[[str, int], str | None]) -> None:
+        import readline
+
+        readline.set_completer_delims(" \t\n")  # "/debate" and "forget-me" are single words
+        readline.set_completer(completer)
+        readline.parse_and_bind("tab: complete")
 
     async def read(self) -> str | None:
         try:

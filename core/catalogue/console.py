@@ -17,7 +17,7 @@ MESSAGES: dict[str, Message] = {
         "  /quit         leave (Ctrl-D works too)"
     ),
     "console.help_terminal": (
-        "In a terminal: up and down arrows recall earlier lines (kept until you leave), "
+        "In a terminal: Tab completes commands, up and down arrows recall earlier lines (kept until you leave), "
         "Ctrl-C clears the line, Ctrl-D leaves."
     ),
     "console.unknown": "Unknown command '{text}'. Type /debate help (or /help for console extras).",
