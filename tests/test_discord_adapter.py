@@ -14,7 +14,6 @@ import pytest
 from bots.discord import embeds
 from bots.discord.port import DiscordPort
 from core.actions import Action, ActionKind
-from core.commands.registry import BY_NAME
 from core.models import ContentPack
 from core.render import Button, Card, Field, ResultBar, ResultsView, Style
 from core.scheduler.engine import Scheduler
@@ -290,7 +289,6 @@ async def test_changed_commands_are_synced_and_dev_guild_is_separate(
     assert not fake.violations
 
 
-@pytest.mark.skipif("export" not in BY_NAME, reason="export is not a command of the registry (CLI only for now)")
 async def test_export_is_an_ephemeral_csv(fake: FakeDiscord, service: DebateService) -> None:
     async with running(make_client(service), fake):
         message_id = await post_today(fake)

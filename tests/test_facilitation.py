@@ -98,6 +98,8 @@ async def test_bot_kept_to_chosen_channels(service: DebateService, store: Sqlite
                   await ScheduleCommands(service).handle(elsewhere, ["set", "time=09:00"])):
         assert reply.error and "not used in this channel" in reply.text and "<#C1>" in reply.text
     assert await store.recent_polls("S1", "C2") == [] and await store.get_schedule("S1", "C2") is None
+    plain_member = member("m", channel="C2")
+    assert "not used in this channel" in (await service.today(plain_member)).text
     assert (await service.post(ADMIN)).post is not None
     every = await service.channels(ADMIN, every="on")
     assert "every channel" in every.text

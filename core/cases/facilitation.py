@@ -8,7 +8,7 @@ from dataclasses import replace
 from core import presenter
 from core.cases.base import ServiceBase
 from core.catalogue import t
-from core.content.loader import LABEL_MAX, QUESTION_MAX
+from core.content.fields import LABEL_MAX, QUESTION_MAX
 from core.durations import format_duration, parse_duration
 from core.models import Option
 from core.moments import strip_tokens
@@ -188,8 +188,9 @@ class FacilitationCases(ServiceBase):
         if not chosen:
             return Reply(text=t("channels.every", change=self.cmd(actor, "channels", add="#…")))
         listing = ", ".join(f"<#{c}>" for c in sorted(chosen))
-        return Reply(text=t("channels.list", channels=listing, change=self.cmd(actor, "channels", add="#…",
-                                                                                remove="#…")))
+        return Reply(text=t("channels.list", channels=listing,
+                            change=self.cmd(actor, "channels", add="#…", remove="#…"),
+                            every=self.cmd(actor, "channels", all="on")))
 
     @answers_errors
     async def deck(self, actor: Actor) -> Reply:

@@ -21,11 +21,11 @@ class VotingCases(ServiceBase):
         now = self.clock()
         current = [p for p in polls if p.is_open(now)]
         if not current:
+            await self.require_channel(actor)
             settings = await self.channel_settings(actor.space_id, actor.channel_id)
             # Opening the day's poll moves the deck on for everyone: by default only facilitators do it.
             if not settings.members_post and await self.access(actor) < Access.FACILITATOR:
                 raise UserError(t("poll.none_open_members"))
-            await self.require_channel(actor)
             position = await self.deck_position(actor.space_id, actor.channel_id)
             try:
                 poll = await self.open_poll(actor.space_id, actor.channel_id, position.next, actor.platform)

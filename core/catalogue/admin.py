@@ -60,5 +60,5 @@ MESSAGES: dict[str, Message] = {
     "roles.list_discord": ("Facilitator roles here: {names}. Members with Manage Server always are. Change with "
                            "{change} or remove:@…."),
     "channels.every": "Counterpoint works in every channel it is in. Keep it to some with {change}.",
-    "channels.list": "Counterpoint works only in {channels}. Change with {change}, or all=on for every channel.",
+    "channels.list": "Counterpoint works only in {channels}. Change with {change}, or {every} for every channel.",
 }

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from core.catalogue import t
+from core.content.fields import QUESTION_MAX
 from core.render import Reply
 from core.roles import Access
 
@@ -103,10 +104,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("post", Access.FACILITATOR, lambda s, a, v: s.post(a, v.get("prompt")),
             (Arg("prompt", Kind.PROMPT, positional=True, max_length=60, placeholder="ID"),)),
     Command("ask", Access.FACILITATOR, lambda s, a, v: s.ask(a, v.get("question", ""), v.get("options")),
-            (Arg("question", positional=True, greedy=True, max_length=300, placeholder="QUESTION"),
+            (Arg("question", positional=True, greedy=True, max_length=QUESTION_MAX, placeholder="QUESTION"),
              Arg("options", max_length=300, placeholder="A | B | C")), form=True),
     Command("close", Access.FACILITATOR, lambda s, a, v: s.close(a, v.get("poll")), (_poll(kind=Kind.OPEN_POLL),)),
     Command("deck", Access.FACILITATOR, lambda s, a, v: s.deck(a)),
+    Command("export", Access.FACILITATOR, lambda s, a, v: s.export(a)),
     Command("settings", Access.FACILITATOR,
             lambda s, a, v: s.settings(a, v.get("k"), results=v.get("results"), duration=v.get("duration"),
                                        members_post=v.get("members-post")),
