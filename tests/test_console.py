@@ -92,13 +92,15 @@ def test_an_answer_to_a_confirmation_is_never_run_as_a_command(tmp_path: Path) -
         "/debate post", "/as alice",
         "/debate forget-me", "5",
         "/debate forget-me", "/debate close",
+        "/debate forget-me", "", "yes",
         "/debate forget-me", "Y",
         "/debate stance",
     ]) + "\n"
     proc = run_console(tmp_path, script, "--user", "host")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert out.count("Cancelled. Nothing was deleted.") == 2
+    assert out.count("Cancelled. Nothing was deleted.") == 3
+    assert out.count("Done: ") == 1 and "Unknown command 'yes'" in out  # the empty answer cancelled
     assert "You chose" not in out and "can do that" not in out and "Closed poll" not in out
     assert "Done: " in out  # "Y" confirms
 

@@ -76,7 +76,7 @@ class ConsoleAdapter:
                 line = line.strip()
                 if line in QUIT:
                     return 0
-                if line:
+                if line or self.confirming_forget:  # an empty answer to a confirmation cancels it too
                     try:
                         await self.handle(line)
                     except Exception as exc:  # one bad line never ends the session
