@@ -3,14 +3,16 @@ endpoint and slack_bolt, a real SqliteStore, FakeSlack checking views.open and t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bots.slack.app import COMMAND_FAILED
+from bots.slack.server import run_slack
 from core.service import DebateService
-from tests.fakes.slack_fake import FakeSlack, view_submission_payload
-from tests.slack_helpers import CHANNEL, LISTED_ADMIN, Harness, block_text, running, vote_buttons
+from tests.fakes.slack_fake import FakeSlack, slash_payload, view_submission_payload
+from tests.slack_helpers import CHANNEL, LISTED_ADMIN, Harness, block_text, running, slack_settings, vote_buttons
 
 OUTSIDER = "U1"
 
@@ -146,3 +148,27 @@ async def test_typed_ask_with_question_and_options_still_posts(h: Harness, slack
     assert answer["text"] == "Posted poll #1."
     [poll] = polls_posted(slack)
     assert len(vote_buttons(poll)) == 2 and slack.calls_to("views.open") == []
+
+
+async def test_socket_mode_opens_the_form_and_takes_its_submission(slack: FakeSlack, service: DebateService) -> None:
+    settings = slack_settings(slack, slack_app_token=slack.app_token, slack_signing_secret=None)
+    task = asyncio.create_task(run_slack(settings, service, refresh_interval=0.05))
+    try:
+        await slack.wait_socket_connected()
+        command = slash_payload(text="ask", user_id=LISTED_ADMIN, channel_id=CHANNEL, trigger_id="sock.trigger",
+                                response_url=slack.response_url("sock"))
+        assert await slack.wait_ack(await slack.socket_send("slash_commands", command)) == {}
+        [view] = await slack.wait_for(lambda: slack.modals)
+        bad = view_submission_payload(view, {"question": "Too many?", "options": "1\n2\n3\n4\n5\n6"},
+                                      user_id=LISTED_ADMIN)
+        refused = await slack.wait_ack(await slack.socket_send("interactive", bad))
+        assert refused["response_action"] == "errors" and set(refused["errors"]) == {"options"}
+        good = view_submission_payload(view, {"question": "Over the socket?"}, user_id=LISTED_ADMIN)
+        assert await slack.wait_ack(await slack.socket_send("interactive", good)) == {}
+        await slack.wait_for(lambda: ephemerals_to(slack, LISTED_ADMIN))
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert ephemerals_to(slack, LISTED_ADMIN) == ["Posted poll #1."] and len(polls_posted(slack)) == 1
+    assert not slack.violations
