@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -24,6 +25,7 @@ from core.visibility import Rule, may_see, rule_for, visible_results
 log = logging.getLogger("core.service")
 ATTACH_TRIES = 4
 POLL_CACHE_MAX = 4096
+ZONE_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ServiceBase:
         self.command = command
         self.tz = tz
         self._polls: dict[int, Poll] = {}
+        self._zones: dict[tuple[str, str], tuple[tzinfo, float]] = {}
 
     # -- who and where --------------------------------------------------------------------------
 
@@ -101,14 +104,27 @@ class ServiceBase:
         return (await self.channel_settings(space_id, channel_id)).min_votes
 
     async def zone(self, space_id: str, channel_id: str) -> tzinfo:
-        """The channel's zone for plain-text times: its schedule's, else the bot's TIMEZONE."""
+        """The channel's zone for plain-text times: its schedule's, else the bot's TIMEZONE.
+
+        Remembered for a minute: every vote receipt names a time, and a schedule's zone rarely changes."""
+        key = (space_id, channel_id)
+        cached = self._zones.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        zone = self.tz
         schedule = await self.store.get_schedule(space_id, channel_id)
         if schedule is not None:
             try:
-                return ZoneInfo(schedule.timezone)
+                zone = ZoneInfo(schedule.timezone)
             except (ValueError, KeyError):
                 pass
-        return self.tz
+        if len(self._zones) >= POLL_CACHE_MAX:
+            self._zones.clear()
+        self._zones[key] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
+        return zone
+
+    def zone_changed(self, space_id: str, channel_id: str) -> None:
+        self._zones.pop((space_id, channel_id), None)
 
     # -- prompts and polls ----------------------------------------------------------------------
 

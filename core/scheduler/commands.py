@@ -108,6 +108,7 @@ class ScheduleCommands:
         schedule = replace(schedule, next_due_at=next_at)
         await store.save_channel_settings(settings)
         await store.save_schedule(schedule)
+        self.service.zone_changed(actor.space_id, actor.channel_id)
         reply = await self.show(actor, prefix=t("schedule.saved"))
         if settings.min_votes != before.min_votes:
             open_polls = await store.open_polls(actor.space_id, actor.channel_id)
