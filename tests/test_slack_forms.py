@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bots.slack import forms
 from bots.slack.app import COMMAND_FAILED
 from bots.slack.server import run_slack
 from core.service import DebateService
-from tests.fakes.slack_fake import FakeSlack, slash_payload, view_submission_payload
+from tests.fakes.slack_fake import FakeSlack, check_modal, slash_payload, view_submission_payload
 from tests.slack_helpers import CHANNEL, LISTED_ADMIN, Harness, block_text, running, slack_settings, vote_buttons
 
 OUTSIDER = "U1"
@@ -172,3 +173,17 @@ async def test_socket_mode_opens_the_form_and_takes_its_submission(slack: FakeSl
             await task
     assert ephemerals_to(slack, LISTED_ADMIN) == ["Posted poll #1."] and len(polls_posted(slack)) == 1
     assert not slack.violations
+
+
+def test_the_fake_refuses_modals_and_submissions_slack_would_refuse() -> None:
+    view = forms.ask_modal(CHANNEL, "Security first", "Privacy first")
+    assert check_modal(view) == []
+    assert any("title" in e for e in check_modal({**view, "title": {"type": "plain_text", "text": "x" * 25}}))
+    assert any("callback_id" in e for e in check_modal({k: v for k, v in view.items() if k != "callback_id"}))
+    assert any("submit" in e for e in check_modal({k: v for k, v in view.items() if k != "submit"}))
+    assert any("input" in e for e in check_modal({**view, "blocks": [{"type": "divider"}]}))
+    assert any("modal" in e for e in check_modal({**view, "type": "home"}))
+    with pytest.raises(ValueError, match="required"):
+        view_submission_payload(view, {"options": "A\nB"})
+    with pytest.raises(ValueError, match="max_length"):
+        view_submission_payload(view, {"question": "x" * 241})
