@@ -19,11 +19,6 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -31,6 +26,7 @@ from bots.slack import blocks, forms
 from bots.slack.access import AdminDirectory, ChannelAccess
 from bots.slack.errors import frames, slack_error
 from bots.slack.port import SlackPort, split_ref
+from bots.slack.webapi import make_client, retry_handlers, slack_said, unescape
 from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Attachment, PollPost, Reply
@@ -44,7 +40,6 @@ __all__ = ["AdminDirectory", "ChannelAccess", "SlackAdapter", "build_slack_app",
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-DEFAULT_API_URL = "https://slack.com/api/"
 CLOSE_DRAIN_SECONDS = 5.0  # how long shutdown lets acked work finish before cancelling it
 NOTIFY_SECONDS = 2.0  # how long a last private answer may take during shutdown
 
@@ -54,23 +49,6 @@ RESTARTING = t("slack.failed.restarting")
 # Where a member hears about acked work privately: a response_url, or (channel, member) for an ephemeral
 # message when Slack gave none (a modal's submission).
 Private = str | tuple[str, str] | None
-
-
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """Retry dropped connections, and 429s after Retry-After (slack_sdk alone never retries a 429)."""
-    return [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=3)]
-
-
-def make_client(settings: Settings) -> AsyncWebClient:
-    """A Web API client that waits out 429s (honouring Retry-After) and retries dropped connections."""
-    base_url = settings.slack_api_url or DEFAULT_API_URL
-    if not base_url.endswith("/"):  # slack_sdk joins method names onto the base URL
-        base_url += "/"
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=base_url,
-        retry_handlers=retry_handlers(),
-    )
 
 
 class SlackAdapter(SlackPort):
@@ -327,7 +305,7 @@ class SlackAdapter(SlackPort):
             error = slack_error(exc)
             log.error("posting poll #%s failed: %s", post.poll_id, error)
             if isinstance(exc, SlackApiError):
-                return _slack_said(error)
+                return slack_said(error)
             return t("slack.post.our_side", error=error)
         try:
             # Votes that landed between the post and attach_message found no message to refresh.
@@ -345,7 +323,7 @@ class SlackAdapter(SlackPort):
         except Exception as exc:
             error = slack_error(exc)
             log.error("announcing in a channel failed: %s", error)
-            return _slack_said(error) if isinstance(exc, SlackApiError) else t("slack.slack_said", error=error)
+            return slack_said(error) if isinstance(exc, SlackApiError) else t("slack.slack_said", error=error)
         return None
 
     async def send_file(self, user_id: str, attachment: Attachment, comment: str) -> str | None:
@@ -398,20 +376,6 @@ class SlackAdapter(SlackPort):
 
 def _with_text(reply: Reply, extra: str) -> Reply:
     return replace(reply, text=f"{reply.text} {extra}".strip())
-
-
-def unescape(text: str) -> str:
-    """Slack sends &, < and > in command text as entities (its own <@U1|ann> mentions stay as they are)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-HINTED = ("not_in_channel", "channel_not_found", "ratelimited")
-
-
-def _slack_said(error: str) -> str:
-    """Slack's error code for the member, with what to do about it."""
-    hint = f"slack.hint.{error}" if error in HINTED else "slack.hint.other"
-    return f"{t('slack.slack_said', error=error)} {t(hint)}"
 
 
 def build_slack_app(
