@@ -117,7 +117,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(checked, tuple):
         return _fail(checked[1], checked[0])
     async with open_service(settings) as service:
-        spaces = await service.store.known_spaces()
+        spaces = await service.known_spaces()
         if args.space is None or args.space not in dict(spaces):
             # Without this an unknown space gave an empty file and no hint why.
             return _fail(_spaces_hint(args.space, settings.database_file, spaces))

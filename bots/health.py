@@ -31,7 +31,7 @@ class Health:
     """What the endpoint reports: adapter states (set by the runner's supervisors) and a database probe."""
 
     def __init__(self, adapters: Iterable[str], ports: Mapping[str, object],
-                 probe: Callable[[], Awaitable[object]], alive: Callable[[object], bool] = lambda _: True) -> None:
+                 probe: Callable[[], Awaitable[bool]], alive: Callable[[object], bool] = lambda _: True) -> None:
         self._states = dict.fromkeys(adapters, "starting")
         self._ports = ports
         self._probe = probe
@@ -52,11 +52,13 @@ class Health:
 
     async def database(self) -> str:
         try:
-            await asyncio.wait_for(self._probe(), PROBE_SECONDS)
+            answered = await asyncio.wait_for(self._probe(), PROBE_SECONDS)
         except Exception as exc:  # any failure to read is "down"; the reason goes to the log only
             log.warning("health check: the database did not answer (%s)", type(exc).__name__)
             return "error"
-        return "ok"
+        if not answered:
+            log.warning("health check: the database did not answer")
+        return "ok" if answered else "error"
 
     async def report(self) -> tuple[int, dict[str, Any]]:
         database = await self.database()

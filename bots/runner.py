@@ -143,7 +143,7 @@ async def run_adapters(settings: Settings) -> int:
         ports: dict[str, PlatformPort] = {}
         holder = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = Scheduler(service, ports, holder, grace=timedelta(minutes=settings.schedule_grace_minutes))
-        health = Health(adapters, ports, service.store.schema_version, alive=connection_open)
+        health = Health(adapters, ports, service.database_ok, alive=connection_open)
         health_server = await _start_health(health, settings)
 
         def starter(run: AdapterRunner) -> Callable[[], Awaitable[None]]:

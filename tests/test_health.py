@@ -159,18 +159,22 @@ async def test_a_fixed_health_port_in_use_is_one_line(tmp_path: Path) -> None:
 async def test_health_is_503_when_the_database_cannot_be_read(tmp_path: Path) -> None:
     """The probe is the store's own read; a closed or broken database makes it fail."""
 
-    async def broken() -> None:
+    async def broken() -> bool:
         raise sqlite3.OperationalError("disk I/O error")
 
-    health = Health(["discord"], {"discord": object()}, broken)
-    runner = aiohttp.web.AppRunner(build_health_app(health))
-    await runner.setup()
-    port = free_port()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        status, body = await get(f"http://127.0.0.1:{port}/healthz")
-    finally:
-        await runner.cleanup()
-    assert status == 503
-    assert body == {"status": "unavailable", "database": "error", "adapters": {"discord": "connected"}}
+    async def says_no() -> bool:
+        return False
+
+    for probe in (broken, says_no):
+        health = Health(["discord"], {"discord": object()}, probe)
+        runner = aiohttp.web.AppRunner(build_health_app(health))
+        await runner.setup()
+        port = free_port()
+        site = aiohttp.web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        try:
+            status, body = await get(f"http://127.0.0.1:{port}/healthz")
+        finally:
+            await runner.cleanup()
+        assert status == 503
+        assert body == {"status": "unavailable", "database": "error", "adapters": {"discord": "connected"}}
