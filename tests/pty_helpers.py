@@ -25,9 +25,21 @@ DEADLINE_S = 20.0
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|[\x07\r]")
 
 
-def clean(raw: bytes) -> str:
-    """What a person reads: the terminal's output without escape sequences and carriage returns."""
+def strip(raw: bytes) -> str:
+    """The output without escape sequences and carriage returns; only ever grows as output arrives."""
     return _ANSI.sub("", raw.decode("utf-8", "replace"))
+
+
+def clean(raw: bytes) -> str:
+    """What a person reads: `strip`, with backspaces applied (readline erases a cleared line with them)."""
+    out: list[str] = []
+    for char in strip(raw):
+        if char == "\b":
+            if out and out[-1] != "\n":
+                out.pop()
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 class PtyConsole:
@@ -54,7 +66,7 @@ class PtyConsole:
         self.pid = pid
         self.fd = fd
         self.raw = b""
-        self.seen = 0  # expect() searches the transcript from here on
+        self.seen = 0  # expect() searches strip(raw) from here on
         self.returncode: int | None = None
 
     @property
@@ -80,9 +92,11 @@ class PtyConsole:
         """Wait for `text` after what earlier expects matched; returns the output up to and including it."""
         until = time.monotonic() + deadline
         while True:
-            found = self.transcript.find(text, self.seen)
+            # Searched without backspaces applied, so that erasing never moves text behind `seen`.
+            output = strip(self.raw)
+            found = output.find(text, self.seen)
             if found >= 0:
-                before = self.transcript[self.seen:found + len(text)]
+                before = output[self.seen:found + len(text)]
                 self.seen = found + len(text)
                 return before
             if time.monotonic() >= until or not self._read(until):
