@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OPEN, CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: never produced by the bot's own wording
 _TOKEN = re.compile(r"\u27e6t:(-?\d{1,12}):([a-z]):([A-Za-z0-9_+\-/]{1,64})\u27e7")
+_MENTION = re.compile(r"\u27e6m:(user|role|channel):([A-Za-z0-9_.-]{1,64})\u27e7")
 
 
 class Style(StrEnum):
@@ -57,11 +58,31 @@ def plain(epoch: int, style: Style, zone_key: str) -> str:
 Formatter = Callable[[int, Style, str], str]
 
 
+def mention(kind: str, ident: str) -> str:
+    """A member ("user"), role or channel named in a reply: a platform mention where it has them, else text.
+
+    A token like a moment's, because Slack's renderer escapes `<` in text: the markup is put back after."""
+    return f"{OPEN}m:{kind}:{ident}{CLOSE}"
+
+
+def _plain_mention(kind: str, ident: str) -> str:
+    return f"#{ident}" if kind == "channel" else f"@{ident}"
+
+
+def _markup_mention(kind: str, ident: str) -> str:
+    # Slack and Discord share this syntax; Discord roles carry '&'. Nobody is pinged: Discord replies pass
+    # allowed_mentions none, and Slack ephemeral answers never notify.
+    return {"user": f"<@{ident}>", "role": f"<@&{ident}>", "channel": f"<#{ident}>"}[kind]
+
+
 def resolve(text: str, formatter: Formatter = plain) -> str:
-    """Replace every token in `text` with `formatter(epoch, style, zone_key)`."""
+    """Replace every token in `text`: moments with `formatter(epoch, style, zone_key)`, mentions as markup
+    for the platforms' formatters and as text for `plain`."""
     if OPEN not in text:
         return text
-    return _TOKEN.sub(lambda m: formatter(int(m.group(1)), Style(m.group(2)), m.group(3)), text)
+    text = _TOKEN.sub(lambda m: formatter(int(m.group(1)), Style(m.group(2)), m.group(3)), text)
+    names = _markup_mention if formatter in (discord_markup, slack_markup) else _plain_mention
+    return _MENTION.sub(lambda m: names(m.group(1), m.group(2)), text)
 
 
 def strip_tokens(text: str) -> str:

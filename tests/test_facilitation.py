@@ -14,7 +14,7 @@ from core.commands import CommandRouter
 from core.commands.registry import COMMANDS
 from core.commands.spelling import spell
 from core.durations import format_duration
-from core.moments import resolve
+from core.moments import discord_markup, resolve, slack_markup
 from core.render import render_text
 from core.scheduler.commands import ScheduleCommands
 from core.service import DebateService
@@ -64,7 +64,12 @@ async def test_named_facilitator_runs_the_debate_without_restart(service: Debate
     bea = on("slack", "U2")
     assert "Only facilitators" in (await service.post(bea)).text  # type: ignore[arg-type]
     named = await service.facilitators(replace(ADMIN, platform="slack"), add="<@U2|bea>")
-    assert not named.error and "<@U2>" in named.text
+    assert not named.error and "<@U2>" in resolve(named.text, slack_markup)
+    # Through the Slack renderer the mention stays a mention (not "&lt;@U2&gt;" text).
+    from bots.slack.blocks import reply_blocks
+
+    shown = str(reply_blocks(named))
+    assert "<@U2>" in shown and "&lt;@U2" not in shown
     assert (await service.post(bea)).post is not None  # type: ignore[arg-type]
     assert not (await service.settings(bea, "5")).error  # type: ignore[arg-type]
     # Facilitators do not name facilitators: that stays with platform admins.
@@ -82,7 +87,7 @@ async def test_discord_facilitator_role(service: DebateService) -> None:
     assert (await service.post(with_role)).post is not None
     assert "Only facilitators" in (await service.close(without)).text  # type: ignore[arg-type]
     listing = await service.facilitators(DISCORD_ADMIN)
-    assert "<@&555>" in listing.text
+    assert "<@&555>" in resolve(listing.text, discord_markup) and "@555" in resolve(listing.text)
 
 
 # -- channels -------------------------------------------------------------------------------
@@ -91,12 +96,13 @@ async def test_discord_facilitator_role(service: DebateService) -> None:
 async def test_bot_kept_to_chosen_channels(service: DebateService, store: SqliteStore) -> None:
     """Finding: facilitators could not keep the bot to chosen channels."""
     chosen = await service.channels(ADMIN, add="<#C1|debate>")
-    assert "<#C1>" in chosen.text
+    assert "<#C1>" in resolve(chosen.text, slack_markup) and "#C1" in resolve(chosen.text)
     elsewhere = member("admin", admin=True, channel="C2")
     for reply in (await service.post(elsewhere), await service.today(elsewhere),
                   await service.settings(elsewhere, "7"),
                   await ScheduleCommands(service).handle(elsewhere, ["set", "time=09:00"])):
-        assert reply.error and "not used in this channel" in reply.text and "<#C1>" in reply.text
+        assert reply.error and "not used in this channel" in reply.text
+        assert "<#C1>" in resolve(reply.text, discord_markup)
     assert await store.recent_polls("S1", "C2") == [] and await store.get_schedule("S1", "C2") is None
     plain_member = member("m", channel="C2")
     assert "not used in this channel" in (await service.today(plain_member)).text

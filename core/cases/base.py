@@ -15,6 +15,7 @@ from core import presenter
 from core.catalogue import t
 from core.commands.spelling import spell
 from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, ContentPack, Poll, Prompt, Results, SpaceSettings
+from core.moments import mention
 from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS, voter_key
 from core.render import Card, PollPost
 from core.roles import Access, access_of, channel_allowed
@@ -93,7 +94,7 @@ class ServiceBase:
         """New polls and settings only in the channels facilitators chose (if they chose any)."""
         space = await self.space_settings(actor.space_id)
         if not channel_allowed(space, actor.channel_id):
-            channels = ", ".join(f"<#{c}>" for c in sorted(space.channels))
+            channels = ", ".join(mention("channel", c) for c in sorted(space.channels))
             raise UserError(t("channel.not_used", channels=channels))
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings:

@@ -11,7 +11,7 @@ from core.catalogue import t
 from core.content.fields import LABEL_MAX, QUESTION_MAX
 from core.durations import format_duration, parse_duration
 from core.models import Option
-from core.moments import strip_tokens
+from core.moments import mention, strip_tokens
 from core.privacy import MAX_MIN_VOTES, MIN_VOTES_FLOOR, check_min_votes
 from core.render import PollPost, Reply
 from core.roles import Access
@@ -166,7 +166,8 @@ class FacilitationCases(ServiceBase):
         if add or remove:
             field = "facilitator_roles" if by_role else "facilitators"
             await self.store.save_space_settings(replace(space, **{field: frozenset(names)}))
-        shown = ", ".join(f"<@&{n}>" if by_role else f"<@{n}>" for n in sorted(names)) if names else t("roles.none")
+        shown = (", ".join(mention("role" if by_role else "user", n) for n in sorted(names)) if names
+                 else t("roles.none"))
         key = "roles.list_discord" if by_role else "roles.list"
         return Reply(text=t(key, names=shown, change=self.cmd(actor, "facilitators", add="@…")))
 
@@ -187,7 +188,7 @@ class FacilitationCases(ServiceBase):
             await self.store.save_space_settings(replace(space, channels=frozenset(chosen)))
         if not chosen:
             return Reply(text=t("channels.every", change=self.cmd(actor, "channels", add="#…")))
-        listing = ", ".join(f"<#{c}>" for c in sorted(chosen))
+        listing = ", ".join(mention("channel", c) for c in sorted(chosen))
         return Reply(text=t("channels.list", channels=listing,
                             change=self.cmd(actor, "channels", add="#…", remove="#…"),
                             every=self.cmd(actor, "channels", all="on")))

@@ -15,7 +15,7 @@ MESSAGES: dict[str, Message] = {
     "slack.home.notice": ":warning: Notice: {notice}",
     "slack.home.today": "Today's question",
     "slack.home.vote_in": "Vote on the poll message in {channel}.",
-    "slack.home.none_open": "No question is open right now. Type /debate today in a channel to start one.",
+    "slack.home.none_open": "No question is open right now. A facilitator or the daily schedule posts the next one.",
     "slack.home.latest": "Latest results",
     "slack.home.none_closed": "No poll has closed yet.",
 

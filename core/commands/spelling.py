@@ -23,6 +23,8 @@ def spell(platform: str, name: str, slash: str = "/debate", **values: str) -> st
         arg = command.arg(key)
         if arg is None:
             raise KeyError(f"{name} has no argument {key!r}")
+        if platform != "discord" and any(c.isspace() for c in value) and not arg.greedy:
+            value = f'"{value}"'  # the text router reads a quoted value as one
         if arg.positional and platform != "discord":
             parts.append(value)
         else:
