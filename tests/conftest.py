@@ -11,6 +11,7 @@ from core.content import load_pack
 from core.models import ContentPack
 from core.service import Actor, DebateService
 from core.store.sqlite import SqliteStore
+from tests import pg
 
 
 class FakeClock:
@@ -61,3 +62,32 @@ def service(pack: ContentPack, store: SqliteStore, clock: FakeClock) -> DebateSe
 
 def member(name: str, admin: bool = False, space: str = "S1", channel: str = "C1") -> Actor:
     return Actor(space, channel, name, is_admin=admin)
+
+
+# -- PostgreSQL: a throwaway cluster for the session (tests/pg.py), a fresh database per test ----------
+
+
+def pg_unavailable(reason: str) -> None:
+    """Skip, or under CI=true fail: CI must never pass by skipping the PostgreSQL tests."""
+    if pg.required():
+        pytest.fail(f"PostgreSQL is required (CI=true): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg.Cluster]:
+    try:
+        cluster = pg.session_cluster()
+    except pg.PgUnavailable as exc:
+        pg_unavailable(str(exc))
+    try:
+        yield cluster
+    finally:
+        pg.stop_session_cluster()
+
+
+@pytest.fixture
+def pg_dsn(pg_cluster: pg.Cluster) -> Iterator[str]:
+    """The DSN of an empty database of this test's own (no migrations applied)."""
+    with pg.fresh_database(pg_cluster) as dsn:
+        yield dsn
