@@ -27,18 +27,21 @@ def redact(text: str, limit: int = 300) -> str:
     return _SECRETS.sub("<redacted>", text)[:limit]
 
 
-def quiet_libraries() -> None:
+def quiet_libraries(floor: int = logging.INFO) -> None:
+    """Library loggers at INFO or the operator's level, whichever is higher: never their DEBUG, and
+    LOG_LEVEL=ERROR keeps their INFO lines out too."""
+    floor = max(floor, logging.INFO)
     for name in LIBRARY_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.level < logging.INFO:  # NOTSET (0) included: it would inherit the root's DEBUG
-            logger.setLevel(logging.INFO)
+        if logger.level < floor:  # NOTSET (0) included: it would inherit the root's DEBUG
+            logger.setLevel(floor)
 
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Root handler on `stream` (stderr), library loggers held at INFO, repeats folded."""
     logging.basicConfig(level=level, stream=stream or sys.stderr, format=LOG_FORMAT)
     logging.getLogger().setLevel(level)
-    quiet_libraries()
+    quiet_libraries(logging.getLogger().level)
     try:
         from bots.logthrottle import install_log_throttle
     except ImportError:  # pragma: no cover - the throttle ships with the bot; tolerate a partial install

@@ -100,3 +100,22 @@ def test_adapters_never_reach_into_the_store() -> None:
     offenders = [p.relative_to(ROOT).as_posix() for p in PRODUCT
                  if p.relative_to(ROOT).parts[0] == "bots" and "service.store" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_library_loggers_follow_a_stricter_log_level() -> None:
+    """Operator finding: with LOG_LEVEL=ERROR the chat libraries still printed their INFO lines."""
+    import logging
+
+    from bots.logsafety import LIBRARY_LOGGERS, configure_logging
+
+    root = logging.getLogger()
+    before = root.level, {n: logging.getLogger(n).level for n in LIBRARY_LOGGERS}
+    try:
+        configure_logging("ERROR")
+        assert all(logging.getLogger(n).getEffectiveLevel() >= logging.ERROR for n in LIBRARY_LOGGERS)
+        configure_logging("DEBUG")  # never their DEBUG: payloads and tokens live there
+        assert all(logging.getLogger(n).getEffectiveLevel() >= logging.INFO for n in LIBRARY_LOGGERS)
+    finally:
+        root.setLevel(before[0])
+        for name, level in before[1].items():
+            logging.getLogger(name).setLevel(level)
