@@ -30,7 +30,7 @@ def start_bot(tmp_path: Path, slack: FakeSlack, slack_port: int, discord_base: s
     env.update({
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
         "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url,
-        "SLACK_PORT": str(slack_port), "SLACK_MODE": "http",
+        "SLACK_PORT": str(slack_port), "SLACK_MODE": "http", "SLACK_ADMIN_USERS": "U0001",
         # Nothing listens here: every Discord connection attempt fails like a network outage.
         "DISCORD_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.fake.token", "DISCORD_API_BASE": discord_base,
         "DISCORD_GATEWAY_URL": discord_base.replace("http", "ws"), "LOG_LEVEL": "INFO",
