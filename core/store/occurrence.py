@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class OccurrenceState(StrEnum):
+    """Where one (schedule, local date) stands; the values are what both engines store."""
+
+    CLAIMED = "claimed"  # a process holds (or held, if its lease ran out) the right to post it
+    POSTED = "posted"
+    SKIPPED = "skipped"  # missed, or given up after refused posts
 
 
 @dataclass(frozen=True)
 class OccurrenceInfo:
-    state: str  # claimed | posted | skipped
+    state: OccurrenceState
     poll_id: int | None
     lease_until: datetime | None  # the claim's lease, or while backing off, the next try
     failures: int  # posts the platform refused

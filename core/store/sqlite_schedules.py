@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from core.models import Claim, Poll, Schedule
-from core.store.occurrence import OccurrenceInfo, OutcomeClaim
+from core.store.occurrence import OccurrenceInfo, OccurrenceState, OutcomeClaim
 from core.store.sqlite_notices import NoticeQueries, insert_notice
 from core.store.sqlite_rows import POLL_COLUMNS, dt, insert_poll, poll_from_row, ts
 
 if TYPE_CHECKING:
     pass
+
+# The states as stored (constants, so interpolating them into SQL is safe).
+_CLAIMED, _POSTED, _SKIPPED = (f"'{s.value}'" for s in OccurrenceState)
 
 _SCHEDULE_COLUMNS = (
     "space_id, channel_id, platform, time_of_day, timezone, weekdays, duration_minutes, deck_order, "
@@ -105,13 +108,13 @@ class ScheduleQueries(NoticeQueries):
 
         await self.writer.run(op)
 
-    async def occurrence_state(self, schedule: Schedule, local_date: date) -> str | None:
+    async def occurrence_state(self, schedule: Schedule, local_date: date) -> OccurrenceState | None:
         cur = await self.reader.execute(
             "SELECT state FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?",
             (schedule.space_id, schedule.channel_id, local_date.isoformat()),
         )
         row = await cur.fetchone()
-        return str(row[0]) if row else None
+        return OccurrenceState(row[0]) if row else None
 
     async def claim_occurrence(
         self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
@@ -122,10 +125,10 @@ class ScheduleQueries(NoticeQueries):
             key = (schedule.space_id, schedule.channel_id, local_date.isoformat())
             cur = await conn.execute(
                 "INSERT INTO occurrences (space_id, channel_id, local_date, due_at, state, holder, lease_until, "
-                "attempts) VALUES (?, ?, ?, ?, 'claimed', ?, ?, 1) "
+                f"attempts) VALUES (?, ?, ?, ?, {_CLAIMED}, ?, ?, 1) "
                 "ON CONFLICT (space_id, channel_id, local_date) DO UPDATE SET holder = excluded.holder, "
                 "lease_until = excluded.lease_until, attempts = occurrences.attempts + 1 "
-                "WHERE occurrences.state = 'claimed' AND occurrences.lease_until <= ?",
+                f"WHERE occurrences.state = {_CLAIMED} AND occurrences.lease_until <= ?",
                 (*key, ts(due_at), holder, ts(now + lease), ts(now)),
             )
             if cur.rowcount != 1:
@@ -146,7 +149,7 @@ class ScheduleQueries(NoticeQueries):
             (schedule.space_id, schedule.channel_id, local_date.isoformat()),
         )
         row = await cur.fetchone()
-        return OccurrenceInfo(str(row[0]), row[1], dt(row[2]), int(row[3])) if row else None
+        return OccurrenceInfo(OccurrenceState(row[0]), row[1], dt(row[2]), int(row[3])) if row else None
 
     async def bind_occurrence_poll(
         self,
@@ -196,7 +199,7 @@ class ScheduleQueries(NoticeQueries):
         async def op(conn: aiosqlite.Connection) -> bool:
             cur = await conn.execute(
                 "UPDATE occurrences SET failures = failures + 1, lease_until = ? "
-                "WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = 'claimed' AND holder = ?",
+                f"WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = {_CLAIMED} AND holder = ?",
                 (ts(retry_at), schedule.space_id, schedule.channel_id, local_date.isoformat(), holder),
             )
             return cur.rowcount == 1
@@ -213,8 +216,8 @@ class ScheduleQueries(NoticeQueries):
 
         async def op(conn: aiosqlite.Connection) -> bool:
             cur = await conn.execute(
-                "UPDATE occurrences SET state = 'skipped', holder = NULL, lease_until = NULL "
-                "WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = 'claimed' "
+                f"UPDATE occurrences SET state = {_SKIPPED}, holder = NULL, lease_until = NULL "
+                f"WHERE space_id = ? AND channel_id = ? AND local_date = ? AND state = {_CLAIMED} "
                 "AND (holder = ? OR lease_until <= ?)",
                 (schedule.space_id, schedule.channel_id, local_date.isoformat(), holder, ts(now)),
             )
@@ -230,7 +233,7 @@ class ScheduleQueries(NoticeQueries):
     async def finish_occurrence(self, schedule: Schedule, local_date: date) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
             await conn.execute(
-                "UPDATE occurrences SET state = 'posted', lease_until = NULL "
+                f"UPDATE occurrences SET state = {_POSTED}, lease_until = NULL "
                 "WHERE space_id = ? AND channel_id = ? AND local_date = ?",
                 (schedule.space_id, schedule.channel_id, local_date.isoformat()),
             )
@@ -244,7 +247,7 @@ class ScheduleQueries(NoticeQueries):
         async def op(conn: aiosqlite.Connection) -> bool:
             cur = await conn.execute(
                 "INSERT INTO occurrences (space_id, channel_id, local_date, due_at, state) "
-                "VALUES (?, ?, ?, ?, 'skipped') ON CONFLICT DO NOTHING",
+                f"VALUES (?, ?, ?, ?, {_SKIPPED}) ON CONFLICT DO NOTHING",
                 (schedule.space_id, schedule.channel_id, local_date.isoformat(), ts(due_at)),
             )
             await _advance_done_through(conn, schedule.space_id, schedule.channel_id, local_date)
@@ -266,12 +269,14 @@ class ScheduleQueries(NoticeQueries):
 
         return await self.writer.run(op)
 
-    async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]:
+    async def occurrence_states(
+        self, space_id: str, channel_id: str
+    ) -> dict[date, tuple[OccurrenceState, int | None]]:
         cur = await self.reader.execute(
             "SELECT local_date, state, poll_id FROM occurrences WHERE space_id = ? AND channel_id = ?",
             (space_id, channel_id),
         )
-        return {date.fromisoformat(r[0]): (r[1], r[2]) for r in await cur.fetchall()}
+        return {date.fromisoformat(r[0]): (OccurrenceState(r[1]), r[2]) for r in await cur.fetchall()}
 
     async def polls_awaiting_outcome(self, now: datetime | None = None) -> list[Poll]:
         """Closed, posted polls whose outcome is still to post: never abandoned ones or given-up ones.
