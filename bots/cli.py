@@ -80,6 +80,8 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 async def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from core.store.sqlite_backup import BackupError, backup_database
 
+    if settings.database_is_postgres:
+        return _fail("db backup copies a SQLite file; back up PostgreSQL with pg_dump", 2)
     try:
         result = await asyncio.to_thread(backup_database, settings.database_file, args.file, args.force)
     except BackupError as exc:
@@ -105,7 +107,7 @@ def _export_target(args: argparse.Namespace, settings: Settings) -> tuple[int, s
     target = None if args.output == "-" else Path(args.output).absolute()
     if target is not None and (problem := _unwritable(target)):
         return 1, f"cannot write {target}: {problem}"
-    if not os.path.isfile(settings.database_file):  # exporting must never create an empty database
+    if not settings.database_is_postgres and not os.path.isfile(settings.database_file):  # never create one
         return 2, f"no database at {settings.database_file} (check DATABASE_URL); nothing to export"
     return target
 

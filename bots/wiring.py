@@ -14,6 +14,7 @@ from core.content import load_pack
 from core.privacy import SECRET_META_KEY, new_secret
 from core.service import DebateService
 from core.settings import Settings
+from core.store.base import Store
 from core.store.sqlite import SqliteStore
 
 log = logging.getLogger("counterpoint")
@@ -22,16 +23,21 @@ NEW_DATABASE = ("created a new, empty database at {path}; if you expected your e
                 "DATABASE_URL (a relative path is relative to the .env file's directory, else the current one)")
 
 
-def make_store(settings: Settings, exclusive: bool = False) -> SqliteStore:
-    """exclusive=True for long-running processes (run, console): a second one on the same file is refused."""
+def make_store(settings: Settings, exclusive: bool = False) -> Store:
+    """exclusive=True for long-running processes (run, console): a second one on the same SQLite file is
+    refused. DATABASE_URL=postgresql://... selects PostgreSQL, where any number of processes may share it."""
+    if settings.database_is_postgres:
+        from core.store.postgres import PostgresStore  # asyncpg is loaded only by those who use it
+
+        return PostgresStore(settings.database_url)
     return SqliteStore(settings.database_file, synchronous=settings.sqlite_synchronous, exclusive=exclusive)
 
 
 @asynccontextmanager
-async def open_store(settings: Settings, exclusive: bool = False) -> AsyncIterator[SqliteStore]:
-    """An open (migrated) store, closed on exit; warns once when opening it created the file."""
+async def open_store(settings: Settings, exclusive: bool = False) -> AsyncIterator[Store]:
+    """An open (migrated) store, closed on exit; warns once when opening it created the (SQLite) file."""
     path = settings.database_file
-    existed = await asyncio.to_thread(os.path.exists, path)
+    existed = settings.database_is_postgres or await asyncio.to_thread(os.path.exists, path)
     store = make_store(settings, exclusive=exclusive)
     await store.open()
     try:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS, MAX_MIN_VOTES, MIN_VOTES_FLOOR
@@ -47,12 +48,19 @@ class Settings:
     dotenv_path: str | None = None  # the .env file that was read, if any
 
     @property
+    def database_is_postgres(self) -> bool:
+        return is_postgres_url(self.database_url)
+
+    @property
     def sqlite_path(self) -> str:
         """The path as written in DATABASE_URL (maybe relative); database_file is what gets opened."""
         return sqlite_path(self.database_url)
 
     @property
     def database_file(self) -> str:
+        """What is opened, for messages: the absolute SQLite path, or the PostgreSQL URL without its password."""
+        if self.database_is_postgres:
+            return redacted_url(self.database_url)
         return self.database_path or os.path.abspath(self.sqlite_path)
 
     @property
@@ -64,21 +72,56 @@ class Settings:
         return bool(self.slack_bot_token)
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_URL_FORMS = "use sqlite:///counterpoint.db (relative), sqlite:////absolute/path.db or postgresql://user:password@host:5432/db"
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+def redacted_url(url: str) -> str:
+    """The URL with any password replaced, safe to print."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.rsplit("@", 1)
+        user = parts.username or ""
+        return parts._replace(netloc=f"{user}:***@{netloc[-1]}").geturl()
+    except ValueError:
+        head, sep, tail = url.rpartition("@")
+        return f"{head.split(':', 1)[0]}:***@{tail}" if sep else url
+
+
+def check_postgres_url(url: str) -> None:
+    """A PostgreSQL URL must name a host and a database; whether they answer is the store's to find out."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise SettingsError(f"DATABASE_URL: cannot read '{redacted_url(url)}'; {_URL_FORMS}") from None
+    if not parts.hostname or not parts.path.strip("/") or "/" in parts.path.strip("/"):
+        raise SettingsError(f"DATABASE_URL: '{redacted_url(url)}' names no host or no database; "
+                            "use postgresql://user:password@host:5432/dbname")
+
+
 def sqlite_path(url: str) -> str:
     prefix = "sqlite:///"
-    if url.startswith(("postgres://", "postgresql://")):
-        raise SettingsError("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
+    if is_postgres_url(url):
+        raise SettingsError("DATABASE_URL: a PostgreSQL URL has no file path")
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise SettingsError(
-            f"DATABASE_URL: cannot read '{url}'; use sqlite:///counterpoint.db (relative) "
-            "or sqlite:////absolute/path.db"
-        )
+        raise SettingsError(f"DATABASE_URL: cannot read '{redacted_url(url)}'; {_URL_FORMS}")
     return url[len(prefix):]
 
 
 def resolve_database_path(url: str, dotenv: Path | None) -> str:
     """The absolute database path. A relative path is relative to the directory of the .env file that
-    was read (so the bot finds its votes wherever it is started from), else to the current directory."""
+    was read (so the bot finds its votes wherever it is started from), else to the current directory.
+    A PostgreSQL URL has no path: it is checked and "" returned."""
+    if is_postgres_url(url):
+        check_postgres_url(url)
+        return ""
     path = Path(sqlite_path(url)).expanduser()
     if not path.is_absolute():
         base = dotenv.resolve().parent if dotenv is not None else Path.cwd()
