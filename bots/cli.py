@@ -150,7 +150,8 @@ def _content_check(args: argparse.Namespace) -> int:
     try:
         pack = load_pack(args.file)
     except ContentError as exc:
-        print(f"{exc.source}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        print(f"{exc.source}: {len(exc.problems)} {'problem' if len(exc.problems) == 1 else 'problems'}",
+              file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1

@@ -39,7 +39,8 @@ class ContentError(Exception):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"{source}: {len(problems)} problem(s): " + "; ".join(problems))
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{source}: {len(problems)} {noun}: " + "; ".join(problems))
 
 
 def parse_pack(data: dict[str, Any], source: str = "<pack>") -> ContentPack:
