@@ -1,14 +1,17 @@
 """A throwaway PostgreSQL 15 cluster for one test session, and a fresh database per test.
 
-The cluster lives in a private temporary directory, listens on 127.0.0.1 on a free port (its unix
+The cluster lives in a private temporary directory (in /dev/shm when the machine has it, else the
+temp dir; COUNTERPOINT_PG_TMP chooses another), listens on 127.0.0.1 on a free port (its unix
 socket sits in that directory, so it never meets a system cluster), and is stopped and removed when
 the session ends: `atexit` covers normal ends and Ctrl-C, SIGTERM is turned into a normal exit, and a
 cluster left behind by a killed run (its owner process gone) is swept away by the next start.
 
 Settings trade durability for speed because the data is thrown away: fsync=off,
-synchronous_commit=off and full_page_writes=off would lose data on a power cut, which cannot matter
-here. The test role logs in with a generated password over TCP (scram-sha-256), as the bot would;
-the superuser is reached only through the private unix socket (trust), for creating databases.
+full_page_writes=off and wal_level=minimal would lose data on a power cut, which cannot matter here.
+synchronous_commit keeps its default (on), so a store's commits wait as they would in production.
+
+The test role logs in with a generated password over TCP (scram-sha-256), as the bot would; the
+superuser is reached only through the private unix socket (trust), for creating databases.
 
 Tests get a database each, copied from a template with CREATE DATABASE ... TEMPLATE (a file copy of a
 few MB, much faster than running migrations again), so no test sees another's rows.
@@ -52,6 +55,17 @@ def missing_reason() -> str | None:
 def required() -> bool:
     """CI=true turns every 'PostgreSQL is not here' skip into a failure."""
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _base_dir() -> Path:
+    """Where clusters live: memory (/dev/shm) when there is one, since every test copies a database."""
+    chosen = os.environ.get("COUNTERPOINT_PG_TMP")
+    if chosen:
+        return Path(chosen)
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm
+    return Path(tempfile.gettempdir())
 
 
 def _free_port() -> int:
@@ -155,7 +169,7 @@ def _stop_and_remove(root: Path, as_server: list[str]) -> None:
 
 def _sweep_abandoned(as_server: list[str]) -> None:
     """Remove clusters of earlier runs that were killed before they could clean up."""
-    for root in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+    for root in _base_dir().glob(f"{_PREFIX}*"):
         try:
             owner = int((root / _OWNER_FILE).read_text())
         except (OSError, ValueError):
@@ -177,7 +191,7 @@ def start_cluster(attempts: int = 3) -> Cluster:
         raise PgUnavailable(reason)
     as_server, uid = _as_server_user()
     _sweep_abandoned(as_server)
-    root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    root = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=_base_dir()))
     try:
         (root / _OWNER_FILE).write_text(str(os.getpid()))
         if uid is not None:
@@ -194,8 +208,9 @@ def start_cluster(attempts: int = 3) -> Cluster:
         cluster: Cluster | None = None
         for attempt in range(attempts):
             port = _free_port()
-            options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                       "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
+            options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                       "-c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=128MB "
+                       "-c max_connections=200 -c shared_buffers=32MB")
             try:
                 _run([*as_server, str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"),
                       "-o", options, "-w", "-t", "60", "start"], "pg_ctl start", timeout=90)
