@@ -18,15 +18,19 @@ from core.models import (
     Tally,
     VoteOutcome,
 )
-from core.store.occurrence import OccurrenceInfo, OutcomeClaim
+from core.store.occurrence import OccurrenceInfo, OccurrenceState, OutcomeClaim
 
 
 class StoreError(Exception):
     """A storage failure the caller can report; the operation it belongs to was not applied.
 
     Every failure of a store method surfaces as this (or a subclass): driver errors, a database
-    locked by another process for longer than the store waits, a full disk, a store not open.
-    The message is one readable line; the driver's exception is chained as __cause__.
+    locked by another process for longer than the store waits, a full disk, a store not open, and
+    on PostgreSQL a refused connection, a failed login, a missing database or a lost connection.
+    The message is one readable line; the driver's exception is chained as __cause__. A failure to
+    open names DATABASE_URL and the file (SQLite) or the host and database (PostgreSQL), never a
+    password. (A PostgreSQL connection lost during COMMIT cannot tell whether the commit landed; the
+    message says it "may not have been applied".)
     """
 
 
@@ -46,11 +50,28 @@ class HistoryEntry:
 
 
 class Store(Protocol):
-    """Concurrency guarantees every backend gives:
+    """Concurrency guarantees every backend gives (SqliteStore and PostgresStore alike):
 
-    - A write returns only after the commit that holds it; a write that raised was not applied.
+    - A write returns only after the durable commit that holds it; a write that raised was not
+      applied. No batching acknowledges a write before its commit (SQLite's group commit resolves
+      callers after COMMIT; PostgreSQL commits each write itself with synchronous_commit on).
+    - record_vote/retract_vote are linearizable per (poll, voter), across processes too: each takes
+      effect atomically at one instant between call and return, planned from the state at that
+      instant (SQLite: one writer per file under BEGIN IMMEDIATE; PostgreSQL: the poll row FOR SHARE,
+      an advisory lock on (poll, voter) and the vote row FOR UPDATE in one transaction). Calls of one
+      process for the same (poll, voter) apply in the order they were made. No vote lands after the
+      poll's close.
     - At most one not-closed poll per (space_id, channel_id), enforced by the database itself, so
       concurrent create_poll calls (in one process or several) yield exactly one poll.
+    - Claims of occurrences and outcomes are atomic (one conditional write): of several processes
+      claiming at once, exactly one wins. SQLite compares leases with the caller's `now` (one host,
+      one clock). PostgreSQL compares them with the database's clock (clock_timestamp()), so hosts
+      whose clocks disagree cannot steal a live lease; there the lease's length is the `lease`
+      argument, and `now` keeps its other uses (instants recorded, what is due), which is what lets
+      tests drive the rest with a fake clock. Back-off times (`retry_at`) are stored as given.
+    - open() is safe when several processes start at once: migrations run once, under a lock (SQLite:
+      BEGIN IMMEDIATE; PostgreSQL: pg_advisory_xact_lock in one transaction). A database migrated by
+      a newer version is refused with a StoreError and left untouched.
     - Abandoned polls (their post was refused) are closed, hold no votes, and appear in no listing;
       only get_poll still returns them (with `abandoned=True`).
     """
@@ -186,12 +207,13 @@ class Store(Protocol):
 
     async def set_next_due(self, schedule: Schedule, next_due_at: datetime) -> None: ...
 
-    async def occurrence_state(self, schedule: Schedule, local_date: date) -> str | None: ...
+    async def occurrence_state(self, schedule: Schedule, local_date: date) -> OccurrenceState | None: ...
 
     async def claim_occurrence(
         self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
     ) -> Claim | None:
-        """Atomically win (schedule, local_date): new, or claimed by a holder whose lease ran out."""
+        """Atomically win (schedule, local_date): new, or claimed by a holder whose lease ran out (on the
+        lease clock: `now` on SQLite, the database's clock on PostgreSQL); the lease lasts `lease`."""
 
     async def bind_occurrence_poll(
         self,
@@ -222,7 +244,9 @@ class Store(Protocol):
 
     async def skip_occurrence(self, schedule: Schedule, local_date: date, due_at: datetime) -> bool: ...
 
-    async def occurrence_states(self, space_id: str, channel_id: str) -> dict[date, tuple[str, int | None]]: ...
+    async def occurrence_states(
+        self, space_id: str, channel_id: str
+    ) -> dict[date, tuple[OccurrenceState, int | None]]: ...
 
     async def polls_awaiting_outcome(self, now: datetime | None = None) -> list[Poll]: ...
 
