@@ -6,6 +6,7 @@ wins. Leases are compared with the database's clock (clock_timestamp()), not the
 on hosts whose clocks disagree still agree on whether a lease ran out. The `now` arguments keep their
 other jobs (the instants recorded, when a poll or outcome is due), so tests can drive those with a fake
 clock; a simulation whose fake clock must also expire leases opens the store with lease_clock="caller".
+A back-off's next try (`retry_at`) is stored as given: it only delays one occurrence or outcome.
 """
 
 from __future__ import annotations
