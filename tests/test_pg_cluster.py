@@ -131,3 +131,17 @@ def test_without_postgresql_under_ci_the_tests_fail() -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "PostgreSQL is required (CI=true): PostgreSQL 15 server not found at /nonexistent/pg/bin" in done.stdout
     assert "skipped" not in done.stdout
+
+
+def test_a_user_other_than_root_runs_the_server_itself(pg_cluster: pg.Cluster) -> None:
+    """Not root: no runuser, initdb and the server run as the user running the tests."""
+    system_python = Path("/usr/bin/python3")  # the project's venv may sit where other users cannot read
+    if os.geteuid() != 0 or not system_python.exists():
+        pytest.skip("needs root (to become another user) and /usr/bin/python3")
+    script = ("import sys\nsys.path.insert(0, '.')\nfrom tests import pg\nc = pg.start_cluster()\n"
+              "try:\n    print(c.sql('SELECT current_user').strip(), c.create_database())\nfinally:\n    c.stop()\n"
+              "print(c.root.exists())")
+    done = subprocess.run(["runuser", "-u", "postgres", "--", "env", "HOME=/tmp", str(system_python), "-c", script],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["postgres", "t_1", "False"]
