@@ -245,7 +245,15 @@ async def test_leases_run_on_the_database_clock_not_the_callers(store: PostgresS
         await fake.close()
 
 
-async def test_every_commit_is_synchronous_even_on_a_lax_server(store: PostgresStore) -> None:
-    # The test cluster runs with synchronous_commit=off; the store's sessions turn it back on.
-    async with store.pool.acquire() as conn:
-        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+async def test_every_commit_is_synchronous_even_on_a_lax_server(pg_cluster: pg.Cluster, pg_dsn: str) -> None:
+    # The database's default says commits need not wait for the disk; the store's sessions overrule it.
+    database = pg_dsn.rsplit("/", 1)[1]
+    pg_cluster.sql(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+    assert [r[0] for r in await _fetch(pg_dsn, "SHOW synchronous_commit")] == ["off"]
+    store = PostgresStore(pg_dsn)
+    await store.open()
+    try:
+        async with store.pool.acquire() as conn:
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+    finally:
+        await store.close()
