@@ -3,7 +3,7 @@
 Run as `python -m tests.contract.child '<json spec>'`. It opens its own store on the spec's database,
 prints "ready", waits for "go" on stdin (so both processes start together), then races the other
 process: votes and retracts on the same polls and voters, claims of the same occurrences and
-outcomes. It prints one JSON line of what each call returned, and exits.
+outcomes, opening a poll in the same channel. It prints one JSON line of what each call returned, and exits.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.models import Schedule
-from core.store.base import Store
+from core.store.base import PollAlreadyOpen, Store
 from tests.contract.backends import Target, make_store
 
 OPTIONS = ("-2", "-1", "0", "1", "2")
@@ -49,6 +49,15 @@ async def vote_chain(store: Store, poll: int, voter: str, ops: list[str | None])
     return kinds
 
 
+async def open_poll(store: Store, space: str, channel: str, worker: int) -> dict:
+    """Try to open the channel's one poll; say whether this process made it, and which poll holds it."""
+    try:
+        poll = await store.create_poll(space, channel, f"w{worker}", T0, None)
+        return {"created": True, "poll": poll.id}
+    except PollAlreadyOpen as refused:
+        return {"created": False, "poll": refused.poll.id}
+
+
 async def run(spec: dict) -> dict:
     store = make_store(Target(spec["backend"], spec["location"]))
     await store.open()
@@ -65,13 +74,14 @@ async def run(spec: dict) -> dict:
         days = [date.fromisoformat(d) for d in spec["days"]]
         claims = [store.claim_occurrence(schedule, d, T0, f"w{worker}", now, LEASE) for d in days]
         outcome_claims = [store.claim_outcome(p, now, LEASE) for p in spec["outcome_polls"]]
-        results = await asyncio.gather(*chains, *claims, *outcome_claims)
+        race = open_poll(store, spec["space"], spec["race_channel"], worker)
+        *results, opened = await asyncio.gather(*chains, *claims, *outcome_claims, race)
         votes = results[: len(chains)]
         won_days = [d.isoformat() for d, c in zip(days, results[len(chains): len(chains) + len(days)], strict=True)
                     if c is not None]
         won_outcomes = [p for p, c in zip(spec["outcome_polls"], results[len(chains) + len(days):], strict=True)
                         if c is not None]
-        return {"votes": votes, "days": won_days, "outcomes": won_outcomes}
+        return {"votes": votes, "days": won_days, "outcomes": won_outcomes, "opened": opened}
     finally:
         await store.close()
 

@@ -8,7 +8,8 @@ and outcomes. What must hold, whatever the interleaving:
   change only to another option, retract only of a vote) to the vote the store holds, and each write
   that reported CAST, CHANGED or RETRACTED left exactly one history row;
 - the tallies are exact: every voter counted once, its first choice and its current one;
-- each occurrence and each outcome is won by exactly one process.
+- each occurrence and each outcome is won by exactly one process, and only one of them opens a poll
+  in a channel that has none.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def test_two_processes_share_one_database(backend: Store, backend_target: 
     await backend.save_schedule(schedule_for("S1", "C-sched"))
     spec = {"backend": backend_target.backend, "location": backend_target.location, "polls": polls,
             "shared": SHARED, "own": OWN, "space": "S1", "channel": "C-sched",
-            "days": [d.isoformat() for d in DAYS], "outcome_polls": outcome_polls}
+            "days": [d.isoformat() for d in DAYS], "outcome_polls": outcome_polls, "race_channel": "C-race"}
 
     children = [start_child({**spec, "worker": w}) for w in range(WORKERS)]
     try:
@@ -87,6 +88,10 @@ async def test_two_processes_share_one_database(backend: Store, backend_target: 
     won_days = Counter(d for r in results for d in r["days"])
     assert won_days == Counter(d.isoformat() for d in DAYS)
     assert Counter(p for r in results for p in r["outcomes"]) == Counter(outcome_polls)
+    # one open poll per channel, across processes too; the refused process is told which poll it is
+    opened = [r["opened"] for r in results]
+    assert sorted(o["created"] for o in opened) == [False, True]
+    assert [p.id for p in await backend.open_polls("S1", "C-race")] == [opened[0]["poll"]] == [opened[1]["poll"]]
 
     per_poll = SHARED + OWN
     for index, poll in enumerate(polls):
