@@ -112,10 +112,11 @@ class ArgOption(app_commands.Transformer):
         return None
 
     @property
-    def choices(self) -> list[Choice[str]] | None:
+    def choices(self) -> list[Choice[int | float | str]] | None:
         if self.arg.kind is not Kind.CHOICE:
             return None
-        return [Choice(name=choice_name(self.arg, c), value=c) for c in self.arg.choices[:CHOICES_MAX]]
+        return [Choice[int | float | str](name=choice_name(self.arg, c), value=c)
+                for c in self.arg.choices[:CHOICES_MAX]]
 
     @property
     def channel_types(self) -> list[discord.ChannelType]:
@@ -131,7 +132,9 @@ class ArgOption(app_commands.Transformer):
 class SuggestedOption(ArgOption):
     """An argument Discord offers suggestions for as the member types: polls, sections, prompts, zones."""
 
-    async def autocomplete(self, interaction: discord.Interaction, value: int | float | str, /) -> list[Choice[str]]:
+    async def autocomplete(  # type: ignore[override]  # str choices are what this option takes
+        self, interaction: discord.Interaction, value: int | float | str, /
+    ) -> list[Choice[str]]:
         try:
             return await self._suggest(interaction, str(value))
         except Exception as exc:  # a picker with nothing in it beats "Loading options failed"

@@ -164,8 +164,9 @@ class FacilitationCases(ServiceBase):
         if remove:
             names.discard(subject_id(remove))
         if add or remove:
-            field = "facilitator_roles" if by_role else "facilitators"
-            await self.store.save_space_settings(replace(space, **{field: frozenset(names)}))
+            chosen = frozenset(names)
+            await self.store.save_space_settings(replace(space, facilitator_roles=chosen) if by_role
+                                                 else replace(space, facilitators=chosen))
         shown = (", ".join(mention("role" if by_role else "user", n) for n in sorted(names)) if names
                  else t("roles.none"))
         key = "roles.list_discord" if by_role else "roles.list"

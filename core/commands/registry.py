@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.catalogue import t
 from core.content.fields import QUESTION_MAX
@@ -19,11 +19,12 @@ from core.render import Reply
 from core.roles import Access
 
 if TYPE_CHECKING:
-    from core.service import DebateService
     from core.usecase import Actor
 
 Values = dict[str, str]
-Handler = Callable[["DebateService", "Actor", Values], Awaitable[Reply]]
+# The service is `Any` here: the registry is a table the service itself reads (help, spelling), so a typed
+# reference would make the two modules depend on each other's types.
+Handler = Callable[[Any, "Actor", Values], Awaitable[Reply]]
 
 
 class Kind(StrEnum):
@@ -81,7 +82,7 @@ def _poll(name: str = "poll", kind: Kind = Kind.POLL) -> Arg:
 
 
 def _schedule(action: str) -> Handler:
-    async def run(service: DebateService, actor: Actor, values: Values) -> Reply:
+    async def run(service: Any, actor: Actor, values: Values) -> Reply:
         from core.scheduler.commands import ScheduleCommands  # the scheduler imports the service
 
         return await ScheduleCommands(service).handle(actor, [action, *(f"{k}={v}" for k, v in values.items())])

@@ -80,8 +80,9 @@ class CommandRouter:
             word = queue.pop(0)
             key, eq, value = word.partition("=")
             arg = command.arg(key) if eq else None
-            if arg is None and not eq and queue and command.arg(word) is not None and not command.arg(word).positional:
-                arg, value = command.arg(word), queue.pop(0)  # `key value`, as people type it too
+            named = command.arg(word) if not eq and queue else None
+            if named is not None and not named.positional:
+                arg, value = named, queue.pop(0)  # `key value`, as people type it too
             if arg is not None:
                 if arg.name in values:
                     raise UserError(t("router.twice", name=arg.name))
