@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -67,7 +68,7 @@ def member(name: str, admin: bool = False, space: str = "S1", channel: str = "C1
 # -- PostgreSQL: a throwaway cluster for the session (tests/pg.py), a fresh database per test ----------
 
 
-def pg_unavailable(reason: str) -> None:
+def pg_unavailable(reason: str) -> NoReturn:
     """Skip, or under CI=true fail: CI must never pass by skipping the PostgreSQL tests."""
     if pg.required():
         pytest.fail(f"PostgreSQL is required (CI=true): {reason}", pytrace=False)
