@@ -1,0 +1,162 @@
+"""The group-commit writer's vote path: one call on the database thread per batch, with every guarantee kept.
+
+- a burst of concurrent votes costs one round trip to aiosqlite's thread per committed batch (issue 12 E);
+- one vote that fails inside a batch fails alone (savepoint), the others commit;
+- an error after which SQLite rolled the whole transaction back fails every vote of the batch, none applied;
+- a batch mixing votes with other writes still commits all of them;
+- cancelling the writer while its batch runs on the thread reports what the thread committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from core.models import VoteKind
+from core.store.base import StoreError
+from core.store.sqlite import SqliteStore
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+OPTIONS = ["-2", "-1", "0", "1", "2"]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "votes.db")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def _poll(store: SqliteStore, channel: str = "C1") -> int:
+    return (await store.create_poll("S1", channel, "p", T0, T0 + timedelta(days=1))).id
+
+
+async def _on_writer(store: SqliteStore, sql: str) -> None:
+    async def op(conn: aiosqlite.Connection) -> None:
+        await conn.execute(sql)
+
+    await store.writer.run(op)
+
+
+async def test_a_burst_of_votes_is_one_thread_call_per_batch(store: SqliteStore, monkeypatch: Any) -> None:
+    poll = await _poll(store)
+    writer_conn = store._write
+    calls: Counter[str] = Counter()
+    real = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["writer" if self is writer_conn else "other"] += 1
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    before = store.writer.stats.batches
+    outcomes = await asyncio.gather(*(store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(600)))
+    batches = store.writer.stats.batches - before
+    assert [o.kind for o in outcomes] == [VoteKind.CAST] * 600
+    assert batches >= 3  # batch_max is 200
+    assert calls["writer"] == batches, calls
+    assert (await store.tally(poll)).total == 600
+
+
+async def test_one_failing_vote_fails_alone_and_the_rest_of_its_batch_commits(store: SqliteStore) -> None:
+    poll = await _poll(store)
+    await _on_writer(
+        store,
+        "CREATE TRIGGER poison BEFORE INSERT ON votes WHEN NEW.voter_key = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'poisoned vote'); END",
+    )
+    names = [f"m{i}" for i in range(30)]
+    names[17] = "poison"
+    results = await asyncio.gather(
+        *(store.record_vote(poll, n, OPTIONS[i % 5], T0) for i, n in enumerate(names)), return_exceptions=True
+    )
+    for name, result in zip(names, results, strict=True):
+        if name == "poison":
+            assert isinstance(result, StoreError) and "poisoned vote" in str(result), result
+        else:
+            assert not isinstance(result, BaseException), result
+            assert result.kind is VoteKind.CAST
+    assert await store.current_vote(poll, "poison") is None
+    assert await store.history(poll, "poison") == []
+    assert (await store.tally(poll)).total == 29
+    assert await store.current_vote(poll, "m18") == OPTIONS[18 % 5]
+
+
+async def test_a_rolled_back_transaction_fails_every_vote_of_the_batch(store: SqliteStore) -> None:
+    poll = await _poll(store)
+    assert (await store.record_vote(poll, "before", "1", T0)).kind is VoteKind.CAST
+    # RAISE(ROLLBACK) ends the whole transaction, as SQLITE_FULL or an I/O error would.
+    await _on_writer(
+        store,
+        "CREATE TRIGGER doom BEFORE INSERT ON vote_events WHEN NEW.voter_key = 'doom' "
+        "BEGIN SELECT RAISE(ROLLBACK, 'transaction lost'); END",
+    )
+    names = [f"m{i}" for i in range(10)] + ["doom"] + [f"n{i}" for i in range(10)]
+    results = await asyncio.gather(*(store.record_vote(poll, n, "2", T0) for n in names), return_exceptions=True)
+    assert all(isinstance(r, StoreError) for r in results), results
+    for name in names:
+        assert await store.current_vote(poll, name) is None
+        assert await store.history(poll, name) == []
+    assert (await store.tally(poll)).current_counts() == {"1": 1}
+    assert (await store.record_vote(poll, "after", "0", T0)).kind is VoteKind.CAST  # the writer goes on
+
+
+async def test_a_batch_mixing_votes_and_other_writes_commits_them_all(store: SqliteStore) -> None:
+    poll = await _poll(store)
+    other = await _poll(store, "C2")
+    votes = [store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(20)]
+    more = [store.record_vote(other, f"m{i}", "0", T0) for i in range(20)]
+    results = await asyncio.gather(*votes[:10], store.set_meta("k", "v"), *votes[10:],
+                                   store.set_poll_message(poll, "C1:1"), *more)
+    assert sum(1 for r in results if r is not None and r.kind is VoteKind.CAST) == 40
+    assert await store.get_meta("k") == "v"
+    assert (await store.get_poll(poll)).message_ref == "C1:1"  # type: ignore[union-attr]
+    assert (await store.tally(poll)).total == 20 and (await store.tally(other)).total == 20
+
+
+async def test_cancelling_the_writer_mid_batch_reports_what_the_thread_committed(store: SqliteStore) -> None:
+    poll = await _poll(store)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_key: str) -> int:  # runs on the database thread, inside the batch
+        started.set()
+        release.wait(10)
+        return 0
+
+    async def register(conn: aiosqlite.Connection) -> None:
+        await conn.create_function("hold", 1, hold)
+        await conn.execute(
+            "CREATE TRIGGER held BEFORE INSERT ON vote_events WHEN NEW.voter_key = 'held' "
+            "BEGIN SELECT hold(NEW.voter_key); END"
+        )
+
+    await store.writer.run(register)
+    votes = [asyncio.ensure_future(store.record_vote(poll, n, "1", T0)) for n in ("a", "held", "b")]
+    assert await asyncio.to_thread(started.wait, 10)
+    task = store.writer._task
+    assert task is not None
+    task.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    outcomes = await asyncio.gather(*votes, return_exceptions=True)
+    # The thread committed the batch: its callers hear so, not that it failed.
+    assert [getattr(o, "kind", o) for o in outcomes] == [VoteKind.CAST] * 3
+    raw = sqlite3.connect(store.path)
+    try:
+        assert raw.execute("SELECT count(*) FROM votes WHERE poll_id = ?", (poll,)).fetchone()[0] == 3
+    finally:
+        raw.close()
+    store._writer = None  # its task is gone; close() has no queue left to finish
