@@ -19,6 +19,7 @@ from core.models import (
     VoteOutcome,
 )
 from core.store.occurrence import OccurrenceInfo, OccurrenceState, OutcomeClaim
+from core.store.refresh import RefreshClaim
 
 
 class StoreError(Exception):
@@ -257,6 +258,23 @@ class Store(Protocol):
         """A failed outcome attempt: try again from `retry_at`, or with None, never again."""
 
     async def mark_outcome_posted(self, poll_id: int, at: datetime) -> None: ...
+
+    # -- poll message refreshes, shared by every process on the database (core/store/refresh.py) -----
+
+    async def claim_refresh(
+        self, poll_id: int, holder: str, now: datetime, gap: timedelta,
+        lease: timedelta = ..., mark: bool = True,
+    ) -> RefreshClaim:
+        """One atomic step of the turn at editing the poll's message. `mark` first records that the poll
+        changed. GO: `holder` edits now (rendering what the store holds after this call) and then calls
+        finish_refresh; granted only when no edit is running (or its `lease` ran out) and the last one
+        ended `gap` or more ago. WAIT: ask again (mark=False) in `.wait` seconds. DONE: the last finished
+        edit came after every mark. Instants: the caller's `now` on SQLite, the database's clock on
+        PostgreSQL (as for the other leases)."""
+
+    async def finish_refresh(self, poll_id: int, holder: str, now: datetime) -> bool:
+        """`holder`'s edit ended (a failed edit too: it is not retried, the next change retries); the gap
+        counts from now. False when `holder` had lost the turn (its lease ran out)."""
 
     # -- notices for admins ---------------------------------------------------------------------
 

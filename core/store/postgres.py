@@ -29,6 +29,7 @@ from core.store.postgres_open import (
     reason_for,
     surfacing_store_errors,
 )
+from core.store.postgres_refresh import PgRefreshQueries
 from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row, vote_lock_keys
 from core.store.postgres_schedules import PgScheduleQueries
 from core.store.postgres_spaces import PgSpaceQueries
@@ -47,7 +48,7 @@ class _KeyLock:
     users: int = 0
 
 
-class PostgresStore(PgScheduleQueries, PgSpaceQueries):
+class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries):
     """PostgreSQL behind the Store contract.
 
     `connect_timeout` bounds each connection attempt (so a wrong host fails in seconds); `lock_timeout`
