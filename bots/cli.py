@@ -91,6 +91,23 @@ async def _backup(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _copy(args: argparse.Namespace, settings: Settings) -> int:
+    from core.store.copy import CopyError, copy_sqlite_to_postgres
+
+    if settings.database_is_postgres:
+        return _fail("db copy reads the SQLite database DATABASE_URL names, and it names PostgreSQL already", 2)
+    try:
+        report = await copy_sqlite_to_postgres(settings.database_file, args.to)
+    except CopyError as exc:
+        return _fail(str(exc), 1)
+    for entry in report.tables:
+        note = f" ({entry.note})" if entry.note else ""
+        print(f"{entry.table}: {entry.rows} {'row' if entry.rows == 1 else 'rows'} copied{note}")
+    print(f"copied {report.source} to {report.target}; now set DATABASE_URL to the PostgreSQL URL and start "
+          "the bot (see docs/deploy.md, Moving to PostgreSQL)")
+    return 0
+
+
 def _spaces_hint(space: str | None, path: str, spaces: list[tuple[str, int]]) -> str:
     """Which spaces exist, so the operator can pick one: ids and poll counts only, never member data."""
     if not spaces:
@@ -204,6 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", help="where to write the copy, e.g. backups/counterpoint-2026-01-31.db")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     backup.set_defaults(handler=_backup)
+
+    copy = db_sub.add_parser(
+        "copy", help="copy the SQLite database into an empty PostgreSQL database",
+        description="Copies everything in the SQLite database DATABASE_URL names (polls, votes, history, "
+                    "schedules, settings, custom questions and the voter-key secret, ids kept) into the empty "
+                    "PostgreSQL database --to names, in one transaction, and checks row counts and tallies. "
+                    "Stop the bot first; refuses a target that holds any rows. Leave the password out of the "
+                    "URL and set PGPASSWORD to keep it off the command line.")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user[:password]@host:5432/database")
+    copy.set_defaults(handler=_copy)
 
     export = sub.add_parser("export", help="write aggregate results as CSV (never member data)",
                             description="Aggregate results per poll and option as CSV, as the visibility rule shows "
