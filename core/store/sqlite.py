@@ -14,7 +14,7 @@ import aiosqlite
 
 from core.models import Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
-from core.store.group_commit import GroupCommitWriter
+from core.store.group_commit import GroupCommitWriter, on_connection_thread
 from core.store.sqlite_errors import store_error, surfacing_store_errors
 from core.store.sqlite_open import cannot_open as _cannot_open
 from core.store.sqlite_open import (
@@ -151,10 +151,11 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
         return self._read
 
     async def _rows(self, sql: str, params: tuple | list = ()) -> list[Any]:
-        # The cursor is closed at once so the reader never keeps an old snapshot that would stop the
-        # WAL checkpoint after an erasure.
-        async with self.reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One call on the reader's thread (not execute, fetchall and close: three round trips, each
+        # queued behind whatever the event loop is busy with). fetchall runs the statement to its end,
+        # so the reader never keeps an old snapshot that would stop the WAL checkpoint after an erasure.
+        reader = self.reader
+        return await on_connection_thread(reader, lambda conn: conn.execute(sql, params).fetchall())
 
     async def _row(self, sql: str, params: tuple | list = ()) -> Any:
         rows = await self._rows(sql, params)
