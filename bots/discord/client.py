@@ -25,7 +25,7 @@ from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Card, Reply
 from core.service import Actor, DebateService
-from core.throttle import Coalescer
+from core.throttle import Coalescer, StoreTurns, holder_name
 from core.visibility import ChannelCheck
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,9 @@ class CounterpointClient(discord.Client):
         self.on_port = on_port
         self.tree = DebateTree(self)
         self.port = DiscordPort(self)
-        self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval)
+        # Turns kept in the database: processes running other shards share the edit budget of each poll.
+        turns = StoreTurns(service.store, holder_name(PLATFORM), refresh_interval)
+        self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
         self.synced: bool | None = None  # whether setup_hook pushed commands (None: not decided yet)
 
     # -- start-up --------------------------------------------------------------------------------

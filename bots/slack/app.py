@@ -33,7 +33,7 @@ from core.render import Attachment, PollPost, Reply
 from core.scheduler.commands import ScheduleCommands
 from core.service import Actor, DebateService, UserError
 from core.settings import Settings
-from core.throttle import Coalescer
+from core.throttle import Coalescer, StoreTurns, holder_name
 
 __all__ = ["AdminDirectory", "ChannelAccess", "SlackAdapter", "build_slack_app", "make_client", "slack_error"]
 
@@ -73,7 +73,9 @@ class SlackAdapter(SlackPort):
         self.client = client
         self.admins = AdminDirectory(client, settings.slack_admin_users)
         self.access = ChannelAccess(client)
-        self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval)
+        # Turns kept in the database: replicas behind one balancer share the edit budget of each poll.
+        turns = StoreTurns(service.store, holder_name(PLATFORM), refresh_interval)
+        self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
         self.close_timeout = close_timeout
         self._tasks: set[asyncio.Task[None]] = set()
         self._refreshing: set[asyncio.Task[Any]] = set()

@@ -82,15 +82,9 @@ class SlackPort:
         return None
 
     async def update_poll(self, poll: Poll, card: Card) -> None:
-        where = split_ref(poll.message_ref)
-        if where is None:
-            return
-        channel, ts = where
-        await self.client.chat_update(channel=channel, ts=ts, text=blocks.card_fallback(card),
-                                      blocks=blocks.card_blocks(card), metadata=blocks.poll_metadata(poll.id))
-        # A vote refresh already in flight could land after this edit with the older state; a
-        # coalesced refresh runs after it and re-reads the store, so the closed state wins.
-        self.refresher.request(poll.id)
+        # Through the refresh turns like every other edit (at most one per poll per interval across all
+        # processes); the refresh re-reads the store, so the closed state lands and nothing older after it.
+        await self.refresher.settle(poll.id)
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         channel, _, ts = (poll.message_ref or f"{poll.channel_id}:").partition(":")
