@@ -252,7 +252,7 @@ async def _copy_all(lite: aiosqlite.Connection, pg: asyncpg.Connection, report: 
             note = "the voter-key secret included" if secret is not None else \
                 "no voter-key secret in the database: keep COUNTERPOINT_SECRET set as it is"
         elif entry.table == "tallies":
-            note = f"checksum {digest[:12]} matches, {votes} current votes"
+            note = f"checksum {digest[:12]} matches; {votes} votes in the results"
         report.tables.append(TableCopied(entry.table, entry.rows, note))
 
 
