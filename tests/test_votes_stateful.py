@@ -1,4 +1,8 @@
-"""Property-based: random cast/change/retract/forget sequences against a simple model of the rules."""
+"""Property-based: random cast/change/retract/forget sequences against a simple model of the rules.
+
+Runs on both engines: SQLite (a file per example) and PostgreSQL (a database per example, copied from
+a migrated template on the session's throwaway cluster, tests/pg.py).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,51 @@ import asyncio
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from core.store.base import Store
 from core.store.sqlite import SqliteStore
+from tests import pg
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MEMBERS = [f"m{i}" for i in range(6)]
 OPTIONS = ["-2", "-1", "0", "1", "2"]
 POLLS = 2
+# Examples per engine. PostgreSQL runs fewer: each step's invariants are ~30 round trips to the server,
+# and the whole suite must stay within a few minutes on two cores.
+SIZES = {"sqlite": settings(max_examples=40, stateful_step_count=25, deadline=None),
+         "postgres": settings(max_examples=20, stateful_step_count=25, deadline=None)}
+
+# A store (not yet open) on a fresh database, and how to remove that database once the store is closed.
+Target = tuple[Store, Callable[[], None]]
+
+
+def sqlite_target() -> Target:
+    folder = Path(tempfile.mkdtemp(prefix="cp-stateful-"))
+    return SqliteStore(folder / "votes.db"), lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def postgres_target(cluster: pg.Cluster, template: str) -> Target:
+    from core.store.postgres import PostgresStore
+
+    name = cluster.create_database(template)
+    return PostgresStore(cluster.dsn(name), pool_max=4), lambda: cluster.drop_database(name)
 
 
 class VoteMachine(RuleBasedStateMachine):
+    new_target: Callable[[], Target] = staticmethod(sqlite_target)
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.dir = Path(tempfile.mkdtemp(prefix="cp-stateful-"))
-        self.store = SqliteStore(self.dir / "votes.db")
+        self.store, self.remove = self.new_target()
         self.run(self.store.open())
         # One open poll per channel: each poll gets its own channel.
         self.polls = [self.run(self.store.create_poll("S1", f"C{i}", "p", T0, T0 + timedelta(days=1))).id
@@ -40,9 +68,11 @@ class VoteMachine(RuleBasedStateMachine):
         return self.loop.run_until_complete(coro)
 
     def teardown(self) -> None:
-        self.run(self.store.close())
-        self.loop.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.run(self.store.close())
+        finally:
+            self.loop.close()
+            self.remove()
 
     def _model_vote(self, poll: int, who: str, option: str | None) -> None:
         key = (poll, who)
@@ -121,5 +151,29 @@ class VoteMachine(RuleBasedStateMachine):
                 assert self.run(self.store.history(poll, who)) == []
 
 
-VoteMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
-TestVoteRules = VoteMachine.TestCase
+@pytest.fixture(scope="module")
+def pg_template(pg_cluster: pg.Cluster) -> Iterator[str]:
+    """A database migrated once; each example starts from a copy of it (much faster than migrating)."""
+    from core.store.postgres import PostgresStore
+
+    name = pg_cluster.create_database(prefix="stateful_template")
+    async def migrate() -> None:
+        store = PostgresStore(pg_cluster.dsn(name))
+        await store.open()
+        await store.close()
+
+    asyncio.run(migrate())
+    yield name
+    pg_cluster.drop_database(name)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_vote_rules(engine: str, request: pytest.FixtureRequest) -> None:
+    if engine == "postgres":
+        cluster: pg.Cluster = request.getfixturevalue("pg_cluster")
+        template: str = request.getfixturevalue("pg_template")
+        machine = type("PgVoteMachine", (VoteMachine,),
+                       {"new_target": staticmethod(lambda: postgres_target(cluster, template))})
+    else:
+        machine = VoteMachine
+    run_state_machine_as_test(machine, settings=SIZES[engine])
