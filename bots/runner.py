@@ -116,6 +116,9 @@ def connection_open(port: object) -> bool:
     client = getattr(port, "client", None)
     if discord is None or not isinstance(client, discord.Client):
         return True
+    if isinstance(client, discord.AutoShardedClient):  # DISCORD_SHARD_*: one connection per shard
+        shards = client.shards.values()
+        return bool(shards) and not any(shard.is_closed() for shard in shards)
     ws = getattr(client, "ws", None)
     return bool(ws is not None and getattr(ws, "open", False))
 

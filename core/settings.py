@@ -34,6 +34,10 @@ class Settings:
     discord_gateway_url: str | None = None
     discord_dev_guild: str | None = None
     discord_client_id: str | None = None
+    # Gateway shards: None runs one unsharded connection; else this process runs `discord_shard_ids`
+    # (all of 0..count-1 when not given) of `discord_shard_count`. See docs/scaling.md.
+    discord_shard_count: int | None = None
+    discord_shard_ids: tuple[int, ...] | None = None
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -243,6 +247,32 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+MAX_SHARDS = 100_000
+
+
+def _discord_shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """DISCORD_SHARD_COUNT (shards in total) and DISCORD_SHARD_IDS (this process's, e.g. "0,1")."""
+    count = _int(env, "DISCORD_SHARD_COUNT", 0, 1, MAX_SHARDS) if env.get("DISCORD_SHARD_COUNT", "").strip() else None
+    raw = env.get("DISCORD_SHARD_IDS", "").strip()
+    if not raw:
+        return count, None
+    if count is None:
+        raise SettingsError("DISCORD_SHARD_IDS: set DISCORD_SHARD_COUNT too (the number of shards in total)")
+    ids: list[int] = []
+    for part in raw.split(","):
+        item = part.strip()
+        if not (item.isascii() and item.isdigit()):
+            raise SettingsError(f"DISCORD_SHARD_IDS: '{item[:20]}' is not a shard number; use e.g. 0,1")
+        shard = int(item)
+        if shard >= count:
+            raise SettingsError(f"DISCORD_SHARD_IDS: shard {shard} does not exist with DISCORD_SHARD_COUNT={count}; "
+                                f"use 0 to {count - 1}")
+        if shard in ids:
+            raise SettingsError(f"DISCORD_SHARD_IDS: shard {shard} is listed twice")
+        ids.append(shard)
+    return count, tuple(ids)
+
+
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
     merged: dict[str, str] = {}
     read: Path | None = None
@@ -303,6 +333,7 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     if client_id is not None and not (client_id.isascii() and client_id.isdigit()):
         raise SettingsError(f"DISCORD_CLIENT_ID: '{client_id}' is not an application id (digits only)")
 
+    shard_count, shard_ids = _discord_shards(merged)
     admins = frozenset(u.strip() for u in merged.get("SLACK_ADMIN_USERS", "").split(",") if u.strip())
     health_port, health_host = _health(merged)
 
@@ -322,6 +353,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         discord_gateway_url=_url(merged, "DISCORD_GATEWAY_URL"),
         discord_dev_guild=dev_guild,
         discord_client_id=client_id,
+        discord_shard_count=shard_count,
+        discord_shard_ids=shard_ids,
         slack_bot_token=bot_token,
         slack_signing_secret=signing,
         slack_app_token=app_token,

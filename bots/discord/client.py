@@ -339,3 +339,12 @@ class CounterpointClient(discord.Client):
         if poll is None or poll.platform != PLATFORM:
             return
         await self.port.edit_poll(poll.message_ref, await self.service.poll_card(poll_id))
+
+
+class ShardedCounterpointClient(CounterpointClient, discord.AutoShardedClient):
+    """The same bot on some of the gateway's shards (DISCORD_SHARD_IDS of DISCORD_SHARD_COUNT).
+
+    AutoShardedClient rather than Client(shard_id=...): one process can run several shards, each its own
+    gateway connection, with one set of handlers. Interactions arrive on the shard of their guild; all
+    state lives in the database, so any process can answer any guild's interactions and polls.
+    """

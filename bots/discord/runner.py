@@ -18,7 +18,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from bots.discord.client import CounterpointClient
+from bots.discord.client import CounterpointClient, ShardedCounterpointClient
 from bots.discord.port import DiscordPort
 from core.scheduler.port import PlatformPort
 from core.service import DebateService
@@ -40,7 +40,13 @@ def point_at(settings: Settings) -> None:
 
 def build_client(settings: Settings, service: DebateService, *, force_sync: bool = False,
                  on_port: Any = None, **options: Any) -> CounterpointClient:
-    return CounterpointClient(
+    kind = CounterpointClient
+    if settings.discord_shard_count is not None:
+        kind = ShardedCounterpointClient
+        # None: every shard of the count, in this process.
+        options = {"shard_count": settings.discord_shard_count,
+                   "shard_ids": list(settings.discord_shard_ids) if settings.discord_shard_ids else None, **options}
+    return kind(
         service,
         dev_guild=settings.discord_dev_guild,
         force_sync=force_sync,
