@@ -1,6 +1,7 @@
 """Child process of test_crash_durability: votes through the real service until it is killed.
 
-Usage: python tests/crash_child.py DB_PATH GENERATION SEED
+Usage: python tests/crash_child.py DATABASE GENERATION SEED
+(DATABASE: a SQLite file path, or a postgresql:// URL)
 
 Protocol on stdout, one flushed line per event:
     POLL <poll id>                     the poll this child votes on
@@ -36,8 +37,9 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def main(db_path: str, generation: int, seed: int) -> None:
-    settings = Settings(database_url=f"sqlite:///{db_path}")
+async def main(database: str, generation: int, seed: int) -> None:
+    url = database if database.startswith("postgresql://") else f"sqlite:///{database}"
+    settings = Settings(database_url=url)
     async with open_service(settings) as service:
         # A previous child may have been killed right after creating the poll: reuse it.
         polls = await service.store.open_polls(SPACE, CHANNEL)

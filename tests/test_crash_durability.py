@@ -1,13 +1,14 @@
 """kill -9 durability: every acknowledged vote survives, and the database stays consistent.
 
-A child process (tests/crash_child.py) votes through the real service on a file database and reports
+A child process (tests/crash_child.py) votes through the real service on a database (a SQLite file, or a
+PostgreSQL database on the session's throwaway cluster) and reports
 each vote it is about to make (TRY) and each vote whose awaited call returned (ACK). The parent kills
 it with SIGKILL at random moments, starts a new child on the same file, and repeats. Afterwards:
 
 - each member's stored vote is their last acknowledged one, or one they tried after it: a vote can be
   committed and then killed before its ACK is written (committed but not acknowledged is allowed);
 - one row per member, tallies equal the vote rows they summarise, the event log agrees with the rows,
-  and PRAGMA integrity_check is ok.
+  and (SQLite) PRAGMA integrity_check is ok.
 
 Set CRASH_SEED to replay a run.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from core.privacy import SECRET_META_KEY, voter_key
+from core.store.base import Store
 from core.store.sqlite import SqliteStore
 from tests.crash_child import CHANNEL, SPACE
 
@@ -79,7 +81,7 @@ class Log:
             raise AssertionError(f"unexpected line from the child: {line!r}")
 
 
-def run_generation(db: Path, generation: int, rng: random.Random, log: Log, stderr_path: Path) -> str:
+def run_generation(db: str, generation: int, rng: random.Random, log: Log, stderr_path: Path) -> str:
     """Start a child, kill it with SIGKILL at a random moment, read everything it wrote. Returns how."""
     blind = rng.random() < BLIND_KILL_SHARE
     kill_after_acks = rng.randint(*ACKS_BEFORE_KILL)
@@ -87,7 +89,7 @@ def run_generation(db: Path, generation: int, rng: random.Random, log: Log, stde
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with stderr_path.open("ab") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, str(CHILD), str(db), str(generation), str(rng.randrange(1 << 30))],
+            [sys.executable, str(CHILD), db, str(generation), str(rng.randrange(1 << 30))],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -142,11 +144,36 @@ def run_generation(db: Path, generation: int, rng: random.Random, log: Log, stde
     return f"{'blind' if blind else 'after acks'}: {acks_here} acks"
 
 
-async def verify(db: Path, log: Log) -> None:
-    store = SqliteStore(db)
+class Reader:
+    """Raw SQL on either engine, written with '?' placeholders."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def rows(self, sql: str, *params: object) -> list[tuple]:
+        if isinstance(self.store, SqliteStore):
+            cur = await self.store.reader.execute(sql, params)
+            return [tuple(r) for r in await cur.fetchall()]
+        for n in range(1, len(params) + 1):
+            sql = sql.replace("?", f"${n}", 1)
+        return [tuple(r) for r in await self.store.pool.fetch(sql, *params)]  # type: ignore[attr-defined]
+
+
+def open_store(database: str) -> Store:
+    if database.startswith("postgresql://"):
+        from core.store.postgres import PostgresStore
+
+        return PostgresStore(database)
+    return SqliteStore(database)
+
+
+async def verify(database: str, log: Log) -> None:
+    store = open_store(database)
     await store.open()
     try:
-        assert await store.integrity_check() == "ok"
+        if isinstance(store, SqliteStore):
+            assert await store.integrity_check() == "ok"
+        sql = Reader(store)
         secret = await store.get_meta(SECRET_META_KEY)
         assert secret, "the voter-key secret is missing from the meta table"
         polls = await store.recent_polls(SPACE, CHANNEL)
@@ -163,16 +190,10 @@ async def verify(db: Path, log: Log) -> None:
                 wrong.append(f"{name}: stored {stored!r}, last ACK {member.acked!r}, tried {member.tried_since_ack}")
         assert not wrong, f"{len(wrong)} acknowledged votes lost or altered:\n" + "\n".join(wrong[:20])
 
-        db_conn = store.reader
-        cur = await db_conn.execute(
-            "SELECT voter_key, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY voter_key HAVING COUNT(*) > 1",
-            (poll.id,),
-        )
-        assert await cur.fetchall() == [], "a member holds two vote rows"
-        cur = await db_conn.execute(
-            "SELECT voter_key, first_option_id, option_id FROM votes WHERE poll_id = ?", (poll.id,)
-        )
-        rows = list(await cur.fetchall())
+        assert await sql.rows(
+            "SELECT voter_key, COUNT(*) FROM votes WHERE poll_id = ? GROUP BY voter_key HAVING COUNT(*) > 1", poll.id,
+        ) == [], "a member holds two vote rows"
+        rows = await sql.rows("SELECT voter_key, first_option_id, option_id FROM votes WHERE poll_id = ?", poll.id)
         strangers = [r[0] for r in rows if r[0] not in names]
         assert not strangers, f"{len(strangers)} vote rows belong to no member the children used"
 
@@ -180,17 +201,15 @@ async def verify(db: Path, log: Log) -> None:
         current = [r for r in rows if r[2] is not None]
         assert tally.total == len(current), f"tallies say {tally.total} votes, the votes table holds {len(current)}"
         assert tally.transitions == dict(Counter((r[1], r[2]) for r in current))
-        cur = await db_conn.execute("SELECT COUNT(*) FROM tallies WHERE n < 0")
-        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+        assert (await sql.rows("SELECT COUNT(*) FROM tallies WHERE n < 0"))[0][0] == 0
 
         # The event log is written in the same transaction as the row: its last word must agree.
-        cur = await db_conn.execute(
+        last_event = {r[0]: (r[1], r[2]) for r in await sql.rows(
             "SELECT e.voter_key, e.kind, e.option_id FROM vote_events e "
             "JOIN (SELECT voter_key, MAX(id) AS id FROM vote_events WHERE poll_id = ? GROUP BY voter_key) last "
             "ON last.id = e.id",
-            (poll.id,),
-        )
-        last_event = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+            poll.id,
+        )}
         for key, _first, option in rows:
             kind, event_option = last_event[key]
             assert event_option == option and (kind == "retract") == (option is None), (names[key], kind, option)
@@ -199,19 +218,27 @@ async def verify(db: Path, log: Log) -> None:
         await store.close()
 
 
-def test_acknowledged_votes_survive_sigkill(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A SQLite file path, or the URL of an empty PostgreSQL database (the first child migrates it)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_dsn"))
+    return str(tmp_path / "crash.db")
+
+
+def test_acknowledged_votes_survive_sigkill(database: str, tmp_path: Path) -> None:
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
-    db = tmp_path / "crash.db"
+    generations = GENERATIONS
     stderr_path = tmp_path / "children.stderr"
     log = Log()
     kills = []
-    for generation in range(GENERATIONS):
-        kills.append(run_generation(db, generation, rng, log, stderr_path))
+    for generation in range(generations):
+        kills.append(run_generation(database, generation, rng, log, stderr_path))
     context = f"CRASH_SEED={seed}; kills: {kills}"
     assert not log.errors, f"{context}\nerror replies: {log.errors[:5]}"
-    assert log.acks >= 50 * (GENERATIONS // 2), f"{context}\nonly {log.acks} acks: the children barely ran"
+    assert log.acks >= 50 * (generations // 2), f"{context}\nonly {log.acks} acks: the children barely ran"
     try:
-        asyncio.run(verify(db, log))
+        asyncio.run(verify(database, log))
     except AssertionError as exc:
         raise AssertionError(f"{context}\n{exc}") from exc
