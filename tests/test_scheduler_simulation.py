@@ -3,6 +3,11 @@
 Nothing sleeps: the clock is fake and jumps forward; the platform is a recorder that can crash
 just before or just after accepting a post or an outcome, and one channel refuses every post for
 a few days (the bot was removed from it) while the others must go on as if nothing happened.
+
+Runs on SQLite (1,000 days) and on PostgreSQL (400 days: every DST change of every zone still falls
+inside, but each query is a round trip to a server, and the whole suite must stay within minutes).
+The two schedulers are two stores, i.e. two connection pools on PostgreSQL, with leases on the fake
+clock (lease_clock="caller").
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from core.catalogue import t as say
 from core.content import load_pack
@@ -22,13 +30,14 @@ from core.render import Card
 from core.scheduler.engine import Scheduler
 from core.scheduler.timing import DailyRule, local_occurrence
 from core.service import DebateService
+from core.store.base import Store
 from core.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
 GRACE = timedelta(hours=2)
 LEASE = timedelta(minutes=2)
 START = datetime(2024, 1, 1, tzinfo=UTC)
-DAYS = 1000
+DAYS = {"sqlite": 1000, "postgres": 400}
 
 
 class Crash(BaseException):
@@ -103,17 +112,38 @@ SCHEDULES = [
     ("refuser", time(12, 0), "UTC", frozenset(range(7))),
 ]
 REFUSER = "refuser"
-# The bot is removed from the channel twice, for days 300-301 and 600-601 (from 06:00: yesterday's poll
-# closes, and its outcome is refused, inside the window). Two days each: a third refused day in a row
-# pauses the schedule (tests/test_scheduler_isolation.py covers that).
-REFUSING = [(START + timedelta(days=300, hours=6), START + timedelta(days=302)),
-            (START + timedelta(days=600, hours=6), START + timedelta(days=602))]
 
 
-async def open_process(path: Path, clock: FakeClock) -> tuple[SqliteStore, DebateService]:
-    store = SqliteStore(path)
+def refusing(days: int) -> list[tuple[datetime, datetime]]:
+    """The bot is removed from the channel twice, at 30% and 60% of the run (days 300-301 and 600-601 of
+    1,000), from 06:00: yesterday's poll closes, and its outcome is refused, inside the window. Two days
+    each: a third refused day in a row pauses the schedule (tests/test_scheduler_isolation.py covers that)."""
+    return [(START + timedelta(days=d, hours=6), START + timedelta(days=d + 2)) for d in (days * 3 // 10,
+                                                                                          days * 6 // 10)]
+
+
+async def open_process(location: str, clock: FakeClock) -> tuple[Store, DebateService]:
+    store: Store
+    if location.startswith("postgresql://"):
+        from core.store.postgres import PostgresStore
+
+        store = PostgresStore(location, pool_max=4, lease_clock="caller")  # leases on the fake clock
+    else:
+        store = SqliteStore(location)
     await store.open()
     return store, DebateService(load_pack(), store, "sim-secret-0123456789", clock=clock)
+
+
+async def sql_rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
+    """A parameterless query on either engine."""
+    if isinstance(store, SqliteStore):
+        cur = await store.reader.execute(sql)
+        return [tuple(r) for r in await cur.fetchall()]
+    return [tuple(r) for r in await store.pool.fetch(sql)]  # type: ignore[attr-defined]
+
+
+def instant(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def crashing(rng: random.Random, p: list[float], method):
@@ -143,13 +173,20 @@ def first_ok_tick(moment: datetime, clean_ticks: list[datetime], crash_times: li
     return None
 
 
-async def test_thousand_days_two_processes_random_crashes(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_dsn"))
+    return str(tmp_path / "sim.db")
+
+
+async def test_thousand_days_two_processes_random_crashes(database: str) -> None:
+    run_days = DAYS["postgres" if database.startswith("postgresql://") else "sqlite"]
     rng = random.Random(20261126)
     clock = FakeClock(START)
-    db = tmp_path / "sim.db"
-    platform = Recorder(random.Random(7), 0.04, clock, refusing={REFUSER: REFUSING})
+    platform = Recorder(random.Random(7), 0.04, clock, refusing={REFUSER: refusing(run_days)})
     p_store_crash = [0.02]
-    processes = [await open_process(db, clock) for _ in range(2)]
+    processes = [await open_process(database, clock) for _ in range(2)]
 
     def scheduler(i: int, generation: int) -> Scheduler:
         return Scheduler(processes[i][1], {"sim": platform}, f"p{i}-gen{generation}", clock, GRACE, LEASE)
@@ -162,20 +199,21 @@ async def test_thousand_days_two_processes_random_crashes(tmp_path: Path) -> Non
         for channel, at, zone, days in SCHEDULES:
             await processes[0][0].save_schedule(Schedule("space", channel, "sim", at, zone, days, timedelta(hours=20),
                                                          "shuffle", "seed", since=START))
-        await run_and_judge(processes, platform, rng, clock, p_store_crash, scheduler)
+        await run_and_judge(processes, platform, rng, clock, p_store_crash, scheduler, run_days)
     finally:  # an open store keeps its threads, and with them the test process, alive
         for store, _ in processes:
             await store.close()
 
 
 async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock: FakeClock,
-                        p_store_crash: list[float], scheduler) -> None:
+                        p_store_crash: list[float], scheduler, run_days: int) -> None:
     store0, _ = processes[0]
     generation = [0, 0]
     schedulers = [scheduler(0, 0), scheduler(1, 0)]
     clean_ticks: list[datetime] = []
     crash_times: list[datetime] = []
-    end = START + timedelta(days=DAYS)
+    end = START + timedelta(days=run_days)
+    refused_windows = platform.refusing[REFUSER]
 
     async def tick_both(p_down: float) -> None:
         for i in rng.sample([0, 1], 2):
@@ -229,7 +267,7 @@ async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock
             first = first_ok_tick(due, clean_ticks, crash_times)
             window_ok = first is not None and first <= due + GRACE
             posted = poll_of.get((channel, day))
-            if channel == REFUSER and any(start <= due < end for start, end in REFUSING):
+            if channel == REFUSER and any(start <= due < stop for start, stop in refused_windows):
                 # Refused every time: skipped, and the admins told once when it was ever tried.
                 assert posted is None and states.get((channel, day)) == "skipped"
                 if window_ok:
@@ -245,7 +283,7 @@ async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock
                 when_posted = next(t for _, pid, t in platform.posts if pid == posted)
                 assert due <= when_posted <= due + GRACE, "posted outside the grace window"
     assert missed == 0
-    assert checked > 1500
+    assert checked > run_days * 3 // 2
     assert refused >= 3  # of the 4 refused days; a day with no healthy tick in its grace window is not counted
     # Each local date posts once per channel even across DST: the gap time posts at the jump.
     gap_day = local_occurrence(date(2024, 3, 10), time(2, 30), ZoneInfo("America/New_York"))
@@ -253,12 +291,13 @@ async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock
     # Outcomes: never twice; every closed, posted poll's outcome delivered, on time outside the refusing
     # channel (the first clean tick after it closed), and given up only where the channel refused it.
     assert platform.outcomes and max(platform.outcomes.values()) == 1, "an outcome was posted twice"
-    cur = await store0.reader.execute(
+    closed = await sql_rows(
+        store0,
         "SELECT id, channel_id, closed_at, abandoned_at, outcome_given_up_at FROM polls "
-        "WHERE closed_at IS NOT NULL AND message_ref IS NOT NULL"
+        "WHERE closed_at IS NOT NULL AND message_ref IS NOT NULL",
     )
     delivered = given_up = 0
-    for poll_id, channel, closed_at, abandoned_at, given_up_at in await cur.fetchall():
+    for poll_id, channel, closed_at, abandoned_at, given_up_at in closed:
         assert abandoned_at is None, "a posted poll was abandoned"
         if given_up_at is not None:
             assert channel == REFUSER and platform.refused_outcomes[poll_id] and not platform.outcomes[poll_id]
@@ -267,10 +306,10 @@ async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock
         assert platform.outcomes[poll_id] == 1, f"the outcome of poll #{poll_id} was never posted"
         delivered += 1
         if channel != REFUSER:
-            first_chance = first_ok_tick(datetime.fromisoformat(closed_at), clean_ticks, crash_times)
+            first_chance = first_ok_tick(instant(closed_at), clean_ticks, crash_times)
             assert first_chance is not None and platform.outcome_times[poll_id] <= first_chance, (
                 f"the outcome of poll #{poll_id} came late")
-    assert delivered > 2000 and given_up >= 1
-    cur = await store0.reader.execute("SELECT COUNT(*) FROM polls WHERE abandoned_at IS NOT NULL")
-    assert (await cur.fetchone())[0] >= refused  # type: ignore[index]
-    assert len(crash_times) > 50, "the simulation must actually crash"
+    assert delivered > run_days * 2 and given_up >= 1
+    abandoned = await sql_rows(store0, "SELECT COUNT(*) FROM polls WHERE abandoned_at IS NOT NULL")
+    assert abandoned[0][0] >= refused
+    assert len(crash_times) > run_days // 20, "the simulation must actually crash"
