@@ -259,17 +259,20 @@ async def test_a_running_bot_on_the_source_is_refused(tmp_path: Path, pg_dsn: st
         await running.close()
 
 
-def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+def _cli(db: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING",
+           **extra_env}
     env.pop("COUNTERPOINT_SECRET", None)
     return subprocess.run([sys.executable, "-m", "bots.cli", "db", "copy", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
 async def test_cli_copies_and_prints_a_line_per_table(tmp_path: Path, pg_dsn: str) -> None:
+    """As docs/deploy.md shows it: the password in PGPASSWORD, not in the URL on the command line."""
     src = await make_source(tmp_path / "cp.db")
     password = pg_dsn.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
-    done = _cli(src.path, "--to", pg_dsn)
+    without = pg_dsn.replace(f":{password}@", "@")
+    done = _cli(src.path, "--to", without, PGPASSWORD=password)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert {line.split(":", 1)[0] for line in lines[:-1]} == await _pg_tables(pg_dsn)
