@@ -233,6 +233,18 @@ async def test_a_bot_that_ran_once_on_the_target_makes_it_non_empty(tmp_path: Pa
         await copy_sqlite_to_postgres(str(src.path), pg_dsn)
 
 
+async def test_a_target_with_a_newer_schema_is_refused_naming_the_target(tmp_path: Path, pg_dsn: str) -> None:
+    src = await make_source(tmp_path / "cp.db")
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+        await conn.execute("INSERT INTO schema_migrations (version) VALUES (999)")
+    finally:
+        await conn.close()
+    with pytest.raises(CopyError, match=r"^--to: .*schema version 999 is newer"):
+        await copy_sqlite_to_postgres(str(src.path), pg_dsn)
+
+
 async def test_a_failure_half_way_writes_nothing(tmp_path: Path, pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     src = await make_source(tmp_path / "cp.db")
 

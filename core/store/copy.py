@@ -290,7 +290,10 @@ async def copy_sqlite_to_postgres(sqlite_path: str, url: str, *, connect_timeout
     try:
         pg = await _connect(target, connect_timeout)
         try:
-            await migrate(pg, target)
+            try:
+                await migrate(pg, target)
+            except StoreError as exc:  # its messages name DATABASE_URL, which here is the source
+                raise CopyError(str(exc).replace("DATABASE_URL:", "--to:", 1)) from exc
             lite = source.reader
             await lite.execute("BEGIN")  # one snapshot of the source for every table
             try:
