@@ -86,16 +86,14 @@ def is_postgres_url(url: str) -> bool:
 
 def redacted_url(url: str) -> str:
     """The URL with any password replaced, safe to print."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.rsplit("@", 1)
-        user = parts.username or ""
-        return parts._replace(netloc=f"{user}:***@{netloc[-1]}").geturl()
-    except ValueError:
-        head, sep, tail = url.rpartition("@")
-        return f"{head.split(':', 1)[0]}:***@{tail}" if sep else url
+    # Whatever lies between the scheme and the last '@' may hold a password - even one whose reserved
+    # characters (/ # ?) keep urlsplit from finding it - so it is never shown past the user name.
+    scheme, sep, rest = url.partition("://")
+    head, at, tail = rest.rpartition("@")
+    if not sep or not at:
+        return url
+    user = re.split(r"[:/?#]", head, maxsplit=1)[0]
+    return f"{scheme}://{user}:***@{tail}"
 
 
 def check_postgres_url(url: str) -> None:
@@ -104,7 +102,8 @@ def check_postgres_url(url: str) -> None:
         parts = urlsplit(url)
         _ = parts.port  # a port that is not a number raises here
     except ValueError:
-        raise SettingsError(f"DATABASE_URL: cannot read '{redacted_url(url)}'; {_URL_FORMS}") from None
+        raise SettingsError(f"DATABASE_URL: cannot read '{redacted_url(url)}' (a password with / # ? or @ must "
+                            f"be percent-encoded, e.g. %2F); {_URL_FORMS}") from None
     if not parts.hostname or not parts.path.strip("/") or "/" in parts.path.strip("/"):
         raise SettingsError(f"DATABASE_URL: '{redacted_url(url)}' names no host or no database; "
                             "use postgresql://user:password@host:5432/dbname")
@@ -179,7 +178,9 @@ def parse_dotenv_value(raw: str) -> str:
         if char == quote:
             rest = value[i + 1:].strip()
             if rest and not rest.startswith("#"):
-                raise ValueError(f"unexpected text after the closing quote: '{rest[:20]}'")
+                # Never quoted back: this is often the tail of a secret that holds a quote character.
+                raise ValueError("unexpected text after the closing quote (a quote inside the value? "
+                                 "wrap the value in the other kind of quote)")
             return "".join(out)
         out.append(char)
         i += 1
@@ -200,11 +201,13 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if line.startswith("export ") or line.startswith("export\t"):
             line = line[len("export"):].lstrip()
         if "=" not in line:
-            raise SettingsError(f"{path}:{number}: expected KEY=VALUE, got '{line[:40]}'")
+            # The line is not echoed: it may be a token pasted on its own line or after "KEY:".
+            raise SettingsError(f"{path}:{number}: expected KEY=VALUE (the line is not shown: it may hold a secret)")
         key, value = line.split("=", 1)
         key = key.strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
-            raise SettingsError(f"{path}:{number}: '{key[:40]}' is not a variable name")
+            raise SettingsError(f"{path}:{number}: the text before '=' is not a variable name "
+                                "(letters, digits and _; not shown: it may hold a secret)")
         try:
             values[key] = parse_dotenv_value(value)
         except ValueError as exc:

@@ -92,7 +92,7 @@ def test_a_long_title_goes_in_a_bold_escaped_section() -> None:
     title = "Q&A <!channel> " + "why " * 100
     [first] = blocks.card_blocks(poll(title))[:1]
     assert first["type"] == "section"
-    assert first["text"] == {"type": "mrkdwn", "text": f"*{blocks.escape(title.strip())}*"}
+    assert first["text"] == {"type": "mrkdwn", "verbatim": True, "text": f"*{blocks.escape(title.strip())}*"}
     assert "<!channel>" not in json.dumps(first)
 
 
@@ -106,7 +106,8 @@ def test_status_is_a_context_block_in_each_readers_zone_and_everything_else_plai
     rendered = blocks.card_blocks(card)
     assert check_blocks(rendered) == []
     status = rendered[1]
-    assert status == {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Open until {DATE_MARKUP}"}]}
+    assert status == {"type": "context",
+                      "elements": [{"type": "mrkdwn", "verbatim": True, "text": f"Open until {DATE_MARKUP}"}]}
     header, footer = rendered[0], rendered[-1]
     assert header["text"]["text"] == f"Poll closing {PLAIN_TIME}"
     assert footer["elements"][0]["text"] == f"Poll #7 · closes {PLAIN_TIME}"
@@ -242,7 +243,8 @@ async def test_a_240_character_question_reaches_slack_whole(
         [call] = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == CHANNEL]
         sent = call.params
         assert sent["blocks"][0] == {"type": "section", "block_id": "counterpoint-poll:1",
-                                     "text": {"type": "mrkdwn", "text": f"*{blocks.escape(question)}*"}}
+                                     "text": {"type": "mrkdwn", "verbatim": True,
+                                              "text": f"*{blocks.escape(question)}*"}}
         assert check_blocks(sent["blocks"]) == []
         assert [b.get("style") for b in buttons(sent["blocks"])].count("primary") <= 1
         labels = [o.label for o in service.content.prompts[0].options]
@@ -255,5 +257,15 @@ async def test_a_240_character_question_reaches_slack_whole(
 def test_an_announcement_dates_its_blocks_and_keeps_its_fallback_plain() -> None:
     sent = blocks.announcement(f"Results of <poll> at {TOKEN}")
     assert sent["text"] == f"Results of &lt;poll&gt; at {PLAIN_TIME}"
-    assert sent["blocks"] == [{"type": "section", "text": {"type": "mrkdwn",
+    assert sent["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
                                                            "text": f"Results of &lt;poll&gt; at {DATE_MARKUP}"}}]
+
+
+def test_member_text_is_never_auto_parsed_into_mentions() -> None:
+    """Review: Slack auto-parses words like "@channel" in mrkdwn unless verbatim is set."""
+    from core.render import Card
+
+    rendered = blocks.card_blocks(Card(title="Should @channel decide?", text="@here @everyone", footer="x"))
+    texts = [b.get("text") for b in rendered if isinstance(b.get("text"), dict) and b["text"]["type"] == "mrkdwn"]
+    texts += [e for b in rendered for e in b.get("elements", []) if e.get("type") == "mrkdwn"]
+    assert texts and all(t.get("verbatim") is True for t in texts)

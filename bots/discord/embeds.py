@@ -76,7 +76,8 @@ def _block(lines: list[str], limit: int) -> str:
     kept: list[str] = []
     used = fence
     for line in lines:
-        line = fit_plain(line, limit - fence)  # a code block shows <t:...> raw
+        # A code block shows <t:...> raw; a label's ``` would end the block early, so backticks become ˋ.
+        line = fit_plain(line.replace("`", "\u02cb"), limit - fence)
         if used + len(line) + 1 > limit:
             break
         kept.append(line)

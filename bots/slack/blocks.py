@@ -80,7 +80,7 @@ def fit_plain_mrkdwn(text: str, limit: int) -> str:
 
 
 def mrkdwn(text: str, limit: int = SECTION_MAX) -> Block:
-    return {"type": "mrkdwn", "text": fit_mrkdwn(text, limit) or " "}
+    return {"type": "mrkdwn", "verbatim": True, "text": fit_mrkdwn(text, limit) or " "}
 
 
 def plain(text: str, limit: int) -> Block:
@@ -95,9 +95,13 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text, CONTEXT_TEXT_MAX)]}
 
 
+def _mrkdwn_text(text: str) -> Block:
+    # verbatim: Slack would otherwise turn words such as "@channel" in a member's question into mentions.
+    return {"type": "mrkdwn", "verbatim": True, "text": text}
+
+
 def context_plain(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": fit_plain_mrkdwn(text, CONTEXT_TEXT_MAX)
-                                             or " "}]}
+    return {"type": "context", "elements": [_mrkdwn_text(fit_plain_mrkdwn(text, CONTEXT_TEXT_MAX) or " ")]}
 
 
 def title_block(title: str, block_id: str | None = None) -> Block:
@@ -107,7 +111,7 @@ def title_block(title: str, block_id: str | None = None) -> Block:
     if len(text) <= HEADER_MAX:
         block = {"type": "header", "text": plain(text, HEADER_MAX)}
     else:
-        block = {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_cut_escaped(text, SECTION_MAX - 2)}*"}}
+        block = {"type": "section", "text": _mrkdwn_text(f"*{_cut_escaped(text, SECTION_MAX - 2)}*")}
     if block_id:  # lets a poll message be recognised from its blocks as well as its metadata
         block["block_id"] = block_id[:ID_MAX]
     return block
@@ -115,8 +119,7 @@ def title_block(title: str, block_id: str | None = None) -> Block:
 
 def field_section(name: str, value: str) -> Block:
     head = f"*{fit_plain_mrkdwn(name, 200)}*\n"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": head + (fit_mrkdwn(value, SECTION_MAX - len(head))
-                                                                            or " ")}}
+    return {"type": "section", "text": _mrkdwn_text(head + (fit_mrkdwn(value, SECTION_MAX - len(head)) or " "))}
 
 
 def results_text(results: ResultsView) -> str:
@@ -211,7 +214,7 @@ def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSA
 
 def section_raw(text: str) -> Block:
     """A section from text that is already escaped and fitted."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+    return {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": text or " "}}
 
 
 def reply_blocks(reply: Reply, *, interactive: bool = True) -> list[Block]:
@@ -306,7 +309,7 @@ def home_view(
         if today_channel:
             channel = f"<#{fit_mrkdwn(today_channel, 80)}>"
             blocks.append({"type": "context", "elements": [
-                {"type": "mrkdwn", "text": t("slack.home.vote_in", channel=channel)}]})
+                {"type": "mrkdwn", "verbatim": True, "text": t("slack.home.vote_in", channel=channel)}]})
     else:
         blocks.append(context(t("slack.home.none_open")))
     blocks.append({"type": "divider"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 
 from core import presenter
@@ -21,7 +22,7 @@ from core.usecase import Actor, UserError, answers_errors
 _SWITCH = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 _MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]{1,30})(?:\|[^>]{0,80})?>$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}  # controls, format marks (bidi, zero-width), unassigned
 MAX_OPTIONS = 5
 
 
@@ -45,7 +46,13 @@ def subject_id(value: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return " ".join(_CONTROL.sub(" ", strip_tokens(text)).split())
+    """Typed text as it will be shown: no control, format or invisible characters, spaces collapsed."""
+    kept = "".join(" " if unicodedata.category(c) in _INVISIBLE or c == "\u180e" else c for c in strip_tokens(text))
+    return " ".join(kept.split())
+
+
+def _same_label(label: str) -> str:
+    return unicodedata.normalize("NFKC", label).casefold()
 
 
 class FacilitationCases(ServiceBase):
@@ -88,7 +95,7 @@ class FacilitationCases(ServiceBase):
             raise UserError(t("ask.option_count", most=MAX_OPTIONS))
         if any(len(label) > LABEL_MAX for label in labels):
             raise UserError(t("ask.option_long", limit=LABEL_MAX))
-        if len({label.casefold() for label in labels}) != len(labels):
+        if len({_same_label(label) for label in labels}) != len(labels):
             raise UserError(t("ask.option_twice"))
         chosen = (tuple(Option(id=f"o{i}", label=label) for i, label in enumerate(labels, start=1)) if labels
                   else self.content.scale)

@@ -76,19 +76,27 @@ class CommandRouter:
         values: Values = {}
         positional = [a for a in command.args if a.positional]
         queue = list(rest)
+        # `key value` pairs are read too, as people type them - except where a question is typed freely,
+        # since a question may well contain the word "options".
+        pairs_allowed = not any(a.greedy for a in command.args)
+        absorbing: Arg | None = None  # a free-text `key=` value goes on until the next `key=`
         while queue:
             word = queue.pop(0)
             key, eq, value = word.partition("=")
             arg = command.arg(key) if eq else None
-            named = command.arg(word) if not eq and queue else None
+            if arg is None and absorbing is not None:
+                values[absorbing.name] = f"{values[absorbing.name]} {_unquote(word)}"
+                continue
+            named = command.arg(word) if pairs_allowed and not eq and queue else None
             if named is not None and not named.positional:
-                arg, value = named, queue.pop(0)  # `key value`, as people type it too
+                arg, value = named, queue.pop(0)
             if arg is not None:
                 if arg.name in values:
                     raise UserError(t("router.twice", name=arg.name))
                 values[arg.name] = _unquote(value)
                 if arg in positional:
                     positional.remove(arg)
+                absorbing = arg if arg.kind is Kind.TEXT and not arg.positional and eq else None
                 continue
             if eq and not positional:
                 raise UserError(t("router.unknown_arg", name=key[:30], usage=self._usage(actor, command)))

@@ -23,7 +23,8 @@ def spell(platform: str, name: str, slash: str = "/debate", **values: str) -> st
         arg = command.arg(key)
         if arg is None:
             raise KeyError(f"{name} has no argument {key!r}")
-        if platform != "discord" and any(c.isspace() for c in value) and not arg.greedy:
+        quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+        if platform != "discord" and any(c.isspace() for c in value) and not arg.greedy and not quoted:
             value = f'"{value}"'  # the text router reads a quoted value as one
         if arg.positional and platform != "discord":
             parts.append(value)

@@ -35,6 +35,20 @@ def _connect_source(source: str) -> sqlite3.Connection:
     return conn
 
 
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal", ".lock")
+
+
+def _is_companion(source: str, target: str) -> bool:
+    real_target = os.path.realpath(target)
+    for suffix in COMPANION_SUFFIXES:
+        companion = source + suffix
+        if os.path.realpath(companion) == real_target:
+            return True
+        if os.path.exists(companion) and os.path.exists(target) and os.path.samefile(companion, target):
+            return True
+    return False
+
+
 def backup_database(source: str, target: str, force: bool = False) -> BackupResult:
     """Copy the database at `source` (absolute) to `target`; refuse an existing target unless `force`."""
     src_path = os.path.abspath(source)
@@ -43,6 +57,10 @@ def backup_database(source: str, target: str, force: bool = False) -> BackupResu
         raise BackupError(f"no database at {src_path} (check DATABASE_URL); nothing to back up")
     if os.path.exists(dst_path) and os.path.samefile(src_path, dst_path):
         raise BackupError(f"{dst_path} is the database itself; choose another file")
+    if _is_companion(src_path, dst_path):
+        # The write-ahead log, shared memory, journal or writer lock of the live database: replacing one
+        # loses committed votes or lets a second writer in.
+        raise BackupError(f"{dst_path} belongs to the live database; choose another file")
     if os.path.isdir(dst_path):
         raise BackupError(f"{dst_path} is a directory; give a file name, e.g. {dst_path}/counterpoint.db")
     if os.path.exists(dst_path) and not force:
