@@ -97,6 +97,12 @@ class DiscordPort:
         return None
 
     async def update_poll(self, poll: Poll, card: Card) -> None:
+        refresher = getattr(self.client, "refresher", None)
+        if refresher is not None and poll.message_ref is not None:
+            # Through the refresh turns like every vote's edit: at most one edit per poll per interval
+            # across all processes, and the refresh re-reads the store, so the closed state lands last.
+            await refresher.settle(poll.id)
+            return
         if not await self.edit_poll(poll.message_ref, card):
             log.warning("poll #%d has no Discord message to update (ref %r)", poll.id, poll.message_ref)
 
