@@ -55,6 +55,14 @@ class ResultsView:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "text/csv"
+    alt_text: str = ""  # an image's content in words (screen readers, clients that hide images)
+
+
+@dataclass(frozen=True)
 class Card:
     title: str
     text: str = ""
@@ -67,13 +75,7 @@ class Card:
     # Open/closed and until when, with core.moments tokens: shown where the platform renders times
     # in the reader's zone (never a footer, where Discord shows them raw).
     status: str = ""
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mime_type: str = "text/csv"
+    image: Attachment | None = None  # a chart shown with the card (PNG); the card's text says the same
 
 
 @dataclass(frozen=True)
