@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core import presenter
 from core.actions import ActionError, ActionKind, decode
+from core.cases.charts import ChartCases
 from core.cases.facilitation import FacilitationCases
 from core.cases.privacy import PrivacyCases
 from core.cases.reading import ReadingCases
@@ -33,7 +34,7 @@ __all__ = ["ADMIN_ONLY", "FACILITATORS_ONLY", "MAX_MIN_VOTES", "MIN_VOTES_FLOOR"
            "VOTE_NOT_RECORDED", "Actor", "DebateService", "Home", "UserError", "parse_poll_ref", "utc_now"]
 
 
-class DebateService(VotingCases, ReadingCases, PrivacyCases, FacilitationCases):
+class DebateService(ChartCases, VotingCases, ReadingCases, PrivacyCases, FacilitationCases):
     @answers_errors
     async def help(self, actor: Actor, admin_command: str | None = None) -> Reply:
         """The commands this member may run here, spelled as their platform spells them."""

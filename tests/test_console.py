@@ -60,7 +60,7 @@ def test_bad_input_gets_one_line_and_hint(tmp_path: Path) -> None:
     assert "There is no current poll to vote on. Try /debate today." in lines
     assert any(line.startswith("Unknown command '/wat'") for line in lines)
     assert "Usage: /as NAME (one word, up to 64 characters)" in lines
-    assert "Too many arguments. Usage: `/debate results [N]`" in lines
+    assert "Too many arguments. Usage: `/debate results [N] [chart=on|off]`" in lines
 
 
 def test_members_are_not_admins(tmp_path: Path) -> None:

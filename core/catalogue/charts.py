@@ -28,6 +28,7 @@ MESSAGES: dict[str, Message] = {
     "charts.trend.changed": "changed their mind",
     "charts.trend.changed_hidden": "–",
     "charts.date": "{day} {month}",
+    "charts.months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     # Alt text: the same as the picture, in words
     "charts.alt.result": "Bar chart of poll #{poll_id}, {state}: {question} {voters}. {bars}.",
     "charts.alt.bar": "{label}: {count} ({percent}%)",
