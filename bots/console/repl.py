@@ -6,10 +6,11 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
+from bots.console.charts import CHART_DIR, ChartingConsolePort, save_chart
 from bots.console.completion import Completer
-from bots.console.port import ConsolePort
 from bots.console.terminal import LineSource, PipedLines, TerminalLines, fit, is_terminal, terminal_width
 from core.actions import Action, ActionKind, decode
 from core.catalogue import t
@@ -38,11 +39,13 @@ def default_lines(stdin: TextIO, stdout: TextIO) -> LineSource:
 class ConsoleAdapter:
     def __init__(
         self, service: DebateService, stdin: TextIO, stdout: TextIO, user: str = "you",
-        lines: LineSource | None = None,
+        lines: LineSource | None = None, chart_dir: Path = CHART_DIR,
     ) -> None:
         self.service = service
         self.router = CommandRouter(service, ScheduleCommands(service).handle)
-        self.scheduler = Scheduler(service, {"console": ConsolePort(self.say, self._scheduled_poll)}, "console")
+        self.chart_dir = chart_dir
+        port = ChartingConsolePort(self.say, self._scheduled_poll, chart_dir)
+        self.scheduler = Scheduler(service, {"console": port}, "console")
         self.stdout = stdout
         self.lines = lines or default_lines(stdin, stdout)
         self.admin_name = user
@@ -175,6 +178,8 @@ class ConsoleAdapter:
             self.remember(post.card.buttons, post.card.marker or "")
         if reply.announce:
             self.say(t("console.announce", text=reply.announce))
+        if card is not None and card.image is not None:
+            self.say(save_chart(card.image, self.chart_dir))
         if reply.attachment is not None:
             self.say(t("console.attachment", filename=reply.attachment.filename) + "\n"
                      + reply.attachment.content.decode("utf-8"))
