@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 
 from bots.discord import embeds, forms
+from bots.discord.charts import with_chart
 from bots.discord.port import DiscordPort
 from bots.discord.tree import build_groups
 from core.catalogue import t
@@ -275,6 +276,7 @@ class CounterpointClient(discord.Client):
         kwargs = embeds.reply_message(reply)
         if reply.attachment is not None:
             kwargs["file"] = discord.File(io.BytesIO(reply.attachment.content), filename=reply.attachment.filename)
+        kwargs = with_chart(kwargs, reply.card)
         try:
             await self._send(interaction, kwargs, ephemeral=reply.ephemeral)
         finally:

@@ -12,6 +12,7 @@ import logging
 import discord
 
 from bots.discord import embeds
+from bots.discord.charts import with_chart
 from core.models import Poll
 from core.presenter import outcome_marker, poll_marker
 from core.render import Card
@@ -108,7 +109,7 @@ class DiscordPort:
 
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         """In a thread started from the poll message; a reply to it when a thread cannot be made."""
-        kwargs = embeds.card_message(card, with_marker=True)
+        kwargs = with_chart(embeds.card_message(card, with_marker=True), card)
         kwargs.pop("view")  # an outcome has nothing to press
         parts = split_ref(poll.message_ref)
         channel = self._channel(poll.channel_id, poll.space_id)

@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bots.slack import blocks, forms
 from bots.slack.access import AdminDirectory, ChannelAccess
+from bots.slack.charts import chart_by_dm
 from bots.slack.errors import frames, slack_error
 from bots.slack.port import SlackPort, split_ref
 from bots.slack.webapi import make_client, retry_handlers, slack_said, unescape
@@ -264,6 +265,8 @@ class SlackAdapter(SlackPort):
             error = await self._announce(actor.channel_id, reply.announce)
             if error is not None:
                 reply = _with_text(reply, t("slack.announce.refused", error=error))
+        if reply.card is not None and reply.card.image is not None:
+            reply = await chart_by_dm(reply, lambda image: self.send_file(actor.member_id, image, ""))
         if reply.attachment is not None:
             error = await self.send_file(actor.member_id, reply.attachment, reply.text)
             reply = (Reply(text=t("slack.file.sent", filename=reply.attachment.filename, text=reply.text).strip())
@@ -334,7 +337,7 @@ class SlackAdapter(SlackPort):
             opened = await self.client.conversations_open(users=user_id)
             await self.client.files_upload_v2(
                 channel=opened["channel"]["id"], content=attachment.content, filename=attachment.filename,
-                title=attachment.filename, initial_comment=comment or None,
+                title=attachment.filename, initial_comment=comment or None, alt_txt=attachment.alt_text or None,
             )
         except Exception as exc:
             error = slack_error(exc)

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import blocks
+from bots.slack.charts import upload_chart
 from bots.slack.errors import slack_error
 from core import presenter
 from core.models import Poll
@@ -91,6 +92,8 @@ class SlackPort:
         await self.client.chat_postMessage(channel=channel, thread_ts=ts or None, text=blocks.card_fallback(card),
                                            blocks=blocks.card_blocks(card), metadata=blocks.outcome_metadata(poll.id),
                                            unfurl_links=False, unfurl_media=False)
+        if card.image is not None:
+            await upload_chart(self.client, channel, card.image, ts or None)
 
     async def find_outcome_message(self, poll: Poll) -> str | None:
         """An outcome posted before a crash: a bot reply in the poll's thread carrying the outcome marker.

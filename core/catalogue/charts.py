@@ -55,6 +55,8 @@ MESSAGES: dict[str, Message] = {
     "charts.trend.capped": "Only the latest {shown} of {n} polls are drawn; pass from= and to= for older ones.",
     "charts.trend.bad_date": "'{value}' is not a date. Use YYYY-MM-DD, e.g. {example}.",
     "charts.trend.bad_range": "The range ends ({end}) before it starts ({start}).",
+    "charts.slack.sent": "The chart ({filename}) is in your direct messages with the bot.",
+    "charts.slack.refused": "The chart could not be sent to your direct messages: {error}",
     "charts.console.saved": "Chart saved: {path}",
     "charts.console.not_saved": "The chart could not be saved in {directory}: {error}",
     "charts.trend.range_facilitators": "Only facilitators can choose dates for the trend; without them you get the "

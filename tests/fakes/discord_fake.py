@@ -59,8 +59,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.images import image_problems
+
 API_VERSION = 10
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+ATTACHMENT_DESCRIPTION_MAX = 1024  # an attachment's alt text
 TOKEN_LIFETIME_S = 15 * 60
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -1351,7 +1354,14 @@ class FakeDiscord:
                                  "recipients": [user.payload()]}
         return self.dm_channels[cid]
 
-    def _new_attachment(self, upload: _Upload, description: str | None) -> StoredAttachment:
+    def _new_attachment(self, upload: _Upload, description: str | None, route: str = "") -> StoredAttachment:
+        problems = image_problems(upload.filename, upload.data)
+        if description is not None and len(description) > ATTACHMENT_DESCRIPTION_MAX:
+            problems.append(f"{upload.filename}: description longer than {ATTACHMENT_DESCRIPTION_MAX}")
+        for problem in problems:
+            self._violate("bad_attachment", upload.field, problem, route)
+        if problems:
+            raise _ApiError(400, 50035, "Invalid Form Body")
         aid = new_snowflake()
         att = StoredAttachment(aid, upload.filename, upload.data, upload.content_type, description,
                                f"{self.base_url}/attachments/{aid}/{upload.filename}")
@@ -1861,6 +1871,15 @@ class FakeDiscord:
 
     # ---- message store --------------------------------------------------------------------------
 
+    def _check_embed_images(self, body: dict[str, Any], files: list[StoredAttachment], route: str) -> None:
+        """An embed image `attachment://name` must name a file of the same message, or Discord shows none."""
+        names = {f.filename for f in files}
+        for i, embed in enumerate(body.get("embeds") or []):
+            url = str((embed.get("image") or {}).get("url") or "")
+            if url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+                self._violate("embed_attachment", f"embeds.{i}.image.url", f"{url} names no attachment", route)
+                raise _ApiError(400, 50035, "Invalid Form Body")
+
     def _resolve_attachments(
         self, body: dict[str, Any], uploads: list[_Upload], existing: list[StoredAttachment], route: str
     ) -> list[StoredAttachment]:
@@ -1870,7 +1889,7 @@ class FakeDiscord:
             by_index[int(m.group(1)) if m else pos] = up
         spec = body.get("attachments")
         if spec is None:
-            return list(existing) + [self._new_attachment(up, None) for up in by_index.values()]
+            return list(existing) + [self._new_attachment(up, None, route) for up in by_index.values()]
         old = {a.id: a for a in existing}
         result: list[StoredAttachment] = []
         errs = _FormErrors()
@@ -1881,12 +1900,12 @@ class FakeDiscord:
             elif aid.isdigit() and int(aid) in by_index:
                 up = by_index.pop(int(aid))
                 up.filename = entry.get("filename") or up.filename
-                result.append(self._new_attachment(up, entry.get("description")))
+                result.append(self._new_attachment(up, entry.get("description"), route))
             else:
                 errs.add(("attachments", str(i), "id"), "unknown_attachment", "ATTACHMENT_NOT_FOUND",
                          f"Unknown attachment {aid}")
         self._raise_form(errs, route)
-        return result + [self._new_attachment(up, None) for up in by_index.values()]
+        return result + [self._new_attachment(up, None, route) for up in by_index.values()]
 
     async def _create_message(
         self, channel_id: str, body: dict[str, Any], uploads: list[_Upload], *, route: str, author: FakeUser,
@@ -1895,6 +1914,7 @@ class FakeDiscord:
     ) -> StoredMessage:
         channel, guild = self._require_channel(channel_id)
         files = self._resolve_attachments(body, uploads, [], route)
+        self._check_embed_images(body, files, route)
         payload: dict[str, Any] = {
             "id": new_snowflake(), "channel_id": channel_id, "author": author.payload(),
             "content": body.get("content") or "", "timestamp": _now_iso(), "edited_timestamp": None,

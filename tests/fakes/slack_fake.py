@@ -42,6 +42,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import WSCloseCode, WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes.images import image_problems
+
 JSON = dict[str, Any]
 
 TEAM_ID = "T0001"
@@ -54,6 +56,7 @@ MESSAGE_MAX_BLOCKS = 50
 VIEW_MAX_BLOCKS = 100
 MESSAGE_TEXT_MAX = 40_000
 ACK_DEADLINE_S = 3.0
+ALT_TXT_MAX = 1000  # files.getUploadURLExternal: alt text for an image
 RESPONSE_URL_MAX_USES = 5
 
 # Fields Slack accepts as JSON-encoded strings when a call is form-encoded.
@@ -350,6 +353,7 @@ class UploadedFile:
     channel_id: str | None = None
     initial_comment: str | None = None
     thread_ts: str | None = None
+    alt_txt: str | None = None
 
 
 @dataclass
@@ -955,8 +959,13 @@ class FakeSlack:
         filename, length = p.get("filename"), p.get("length")
         if not filename or length is None:
             raise _ApiError("invalid_arguments")
+        alt = p.get("alt_txt")
+        if alt is not None and len(str(alt)) > ALT_TXT_MAX:
+            self._violation("files.getUploadURLExternal", [f"alt_txt longer than {ALT_TXT_MAX}"], p)
+            raise _ApiError("invalid_arguments")
         file_id = f"F{next(self._id_counter):08d}"
-        self._uploads[file_id] = UploadedFile(file_id=file_id, filename=str(filename), length=int(length))
+        self._uploads[file_id] = UploadedFile(file_id=file_id, filename=str(filename), length=int(length),
+                                              alt_txt=None if alt is None else str(alt))
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, p: JSON) -> JSON:
@@ -1005,6 +1014,12 @@ class FakeSlack:
             upload.content = part.file.read() if part is not None else b""
         else:
             upload.content = await request.read()
+        problems = image_problems(upload.filename, upload.content)
+        if len(upload.content) != upload.length:
+            problems.append(f"{upload.filename}: {len(upload.content)} bytes sent, {upload.length} declared")
+        if problems:
+            self._violation(f"upload:{upload.filename}", problems, {"length": len(upload.content)})
+            return web.Response(status=400, text="invalid_file")
         self._check_tokens(f"upload:{upload.filename}", upload.content.decode("utf-8", "replace"))
         return web.Response(text=f"OK - {len(upload.content)}", content_type="text/plain")
 
