@@ -26,7 +26,7 @@ from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Card, Reply
 from core.service import Actor, DebateService
-from core.throttle import Coalescer, StoreTurns, holder_name
+from core.throttle import Coalescer
 from core.visibility import ChannelCheck
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class CounterpointClient(discord.Client):
         self.tree = DebateTree(self)
         self.port = DiscordPort(self)
         # Turns kept in the database: processes running other shards share the edit budget of each poll.
-        turns = StoreTurns(service.store, holder_name(PLATFORM), refresh_interval)
+        turns = service.refresh_turns(PLATFORM, refresh_interval)
         self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
         self.synced: bool | None = None  # whether setup_hook pushed commands (None: not decided yet)
 

@@ -34,7 +34,7 @@ from core.render import Attachment, PollPost, Reply
 from core.scheduler.commands import ScheduleCommands
 from core.service import Actor, DebateService, UserError
 from core.settings import Settings
-from core.throttle import Coalescer, StoreTurns, holder_name
+from core.throttle import Coalescer
 
 __all__ = ["AdminDirectory", "ChannelAccess", "SlackAdapter", "build_slack_app", "make_client", "slack_error"]
 
@@ -75,7 +75,7 @@ class SlackAdapter(SlackPort):
         self.admins = AdminDirectory(client, settings.slack_admin_users)
         self.access = ChannelAccess(client)
         # Turns kept in the database: replicas behind one balancer share the edit budget of each poll.
-        turns = StoreTurns(service.store, holder_name(PLATFORM), refresh_interval)
+        turns = service.refresh_turns(PLATFORM, refresh_interval)
         self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
         self.close_timeout = close_timeout
         self._tasks: set[asyncio.Task[None]] = set()

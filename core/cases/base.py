@@ -20,6 +20,7 @@ from core.privacy import DEFAULT_MIN_VOTES, DEFAULT_RETENTION_DAYS, voter_key
 from core.render import Card, PollPost
 from core.roles import Access, access_of, channel_allowed
 from core.store.base import Store, StoreError
+from core.throttle import StoreTurns, holder_name
 from core.usecase import ADMIN_ONLY, FACILITATORS_ONLY, NOT_HERE, Actor, UserError, parse_poll_ref, utc_now
 from core.visibility import Rule, may_see, rule_for, visible_results
 
@@ -273,6 +274,10 @@ class ServiceBase:
         except StoreError:
             return False
         return True
+
+    def refresh_turns(self, platform: str, interval: float) -> StoreTurns:
+        """Turns at editing poll messages shared by every process on this database (core.throttle)."""
+        return StoreTurns(self.store, holder_name(platform), interval)
 
     async def get_meta(self, key: str) -> str | None:
         return await self.store.get_meta(key)
