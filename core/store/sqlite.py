@@ -28,6 +28,7 @@ from core.store.sqlite_open import (
     split_sql,
     user_version,
 )
+from core.store.sqlite_reasons import SqliteReasonQueries, forget_reasons, purge_reasons
 from core.store.sqlite_refresh import SqliteRefreshQueries
 from core.store.sqlite_rows import POLL_COLUMNS as _POLL_COLUMNS
 from core.store.sqlite_rows import insert_poll
@@ -46,7 +47,7 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _VISIBLE = "abandoned_at IS NULL"  # abandoned polls (post refused) appear in no listing
 
 
-class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
+class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteReasonQueries):
     """SQLite behind the Store contract.
 
     exclusive=True (run, console) holds a flock on `<db>.lock` while open, so a second process on the
@@ -106,6 +107,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
             "PRAGMA secure_delete=ON",  # erased votes are overwritten with zeros, not just unlinked
         ]
         self._write = await connect(path, pragmas)
+        await _require_json(self._write, path)
         # Refuse a newer schema before anything writes to the file (even the WAL switch does).
         check_version(path, await user_version(self._write))
         await self._write.execute("PRAGMA journal_mode=WAL")
@@ -235,7 +237,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
                 "WHERE id = ?",
                 (_ts(at), _ts(at), poll_id),
             )
-            for table in ("votes", "vote_events", "tallies"):
+            for table in ("reasons", "reason_counts", "votes", "vote_events", "tallies"):  # reasons: marks too
                 await conn.execute(f"DELETE FROM {table} WHERE poll_id = ?", (poll_id,))
 
         await self.writer.run(op)
@@ -338,24 +340,26 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
             await conn.executemany(
                 "UPDATE tallies SET n = n - 1 WHERE poll_id = ? AND first_option_id = ? AND option_id = ?", held
             )
+            reasons = await forget_reasons(conn, space_id, voter_key)  # before the votes it reads
             votes = await conn.execute(f"DELETE FROM votes WHERE voter_key = ? AND {in_space}", (voter_key, space_id))
             events = await conn.execute(
                 f"DELETE FROM vote_events WHERE voter_key = ? AND {in_space}", (voter_key, space_id)
             )
-            return votes.rowcount + events.rowcount
+            return votes.rowcount + events.rowcount + reasons
 
         return await self.writer.run(op, wipe=True)
 
     async def purge_votes_closed_before(self, cutoff: datetime) -> int:
         async def op(conn: aiosqlite.Connection) -> int:
             closed = "poll_id IN (SELECT id FROM polls WHERE closed_at IS NOT NULL AND closed_at < ?)"
+            reasons = await purge_reasons(conn, cutoff)  # before the votes it reads; counts are kept
             votes = await conn.execute(f"DELETE FROM votes WHERE {closed}", (_ts(cutoff),))
             events = await conn.execute(f"DELETE FROM vote_events WHERE {closed}", (_ts(cutoff),))
             await conn.execute(
                 "UPDATE polls SET purged_at = ? WHERE closed_at < ? AND purged_at IS NULL",
                 (_ts(datetime.now(UTC)), _ts(cutoff)),
             )
-            return votes.rowcount + events.rowcount
+            return votes.rowcount + events.rowcount + reasons
 
         return await self.writer.run(op, wipe=True)
 
@@ -372,6 +376,14 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries):
         for poll_id, first, current, n in rows:
             pairs.setdefault(poll_id, {})[(first, current)] = n
         return [(p, Tally(p.id, pairs.get(p.id, {}))) for p in polls]
+
+
+async def _require_json(conn: aiosqlite.Connection, path: str) -> None:
+    """Votes are written with SQLite's JSON functions (built in since 3.38, in most builds long before)."""
+    try:
+        await conn.execute("SELECT json_extract('[1]', '$[0]')")
+    except sqlite3.OperationalError as exc:
+        raise _cannot_open(path, f"this SQLite ({sqlite3.sqlite_version}) has no JSON functions ({exc})") from exc
 
 
 # Every public coroutine, the scheduler's and notices' queries included, reports driver failures

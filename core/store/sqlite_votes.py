@@ -3,17 +3,18 @@
 Runs on the writer connection's thread inside the group commit's transaction (see group_commit.py),
 so it is plain sqlite3 with no await between a batch's reads and writes.
 
-Each statement is written for many rows at once (multi-row VALUES) rather than with executemany:
-the sqlite3 module lets go of the GIL around every step, and each time it must win the GIL back
-from the event loop's thread, which is busy answering the previous batch's voters. A batch of 200
-votes is a handful of steps this way instead of several hundred, each a possible wait.
+Rows travel as one JSON array per statement (json_each / json_group_array), so each statement has a
+fixed text (prepared once, then cached) and runs in one step. That matters more than it looks: the
+sqlite3 module lets go of the GIL around every prepare and every step, and each time this thread must
+win it back from the event loop's thread, which is busy answering the previous batch's voters and
+gives the GIL up only every switch interval (5 ms). A batch is now about ten such hand-overs
+whatever its size, instead of one per row fetched and one per statement text prepared.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
 
 from core.models import VoteOutcome
@@ -21,56 +22,55 @@ from core.store.sqlite_rows import dt as _dt
 from core.store.sqlite_rows import ts as _ts
 from core.store.vote_plan import Key, PollWindow, VoteRequest, VoteRow, plan_votes
 
+
+def _col(i: int, source: str = "value") -> str:
+    return f"json_extract({source}, '$[{i}]')"
+
+
+# The polls and the current votes a batch touches, in one step. CROSS JOIN keeps json_each outside,
+# so each key is a primary-key lookup in votes: a batch costs the same at any table size.
+_READ = (
+    "SELECT (SELECT json_group_array(json_array(id, closes_at, closed_at)) FROM polls "
+    "WHERE id IN (SELECT value FROM json_each(?1))), "
+    "(SELECT json_group_array(json_array(t.poll_id, t.voter_key, t.option_id, t.first_option_id)) "
+    f"FROM json_each(?2) k CROSS JOIN votes t "
+    f"ON t.poll_id = {_col(0, 'k.value')} AND t.voter_key = {_col(1, 'k.value')})"
+)
+# "WHERE true" tells the parser the ON CONFLICT belongs to the INSERT, not to a join in the SELECT.
 _UPSERT_VOTES = (
-    "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) VALUES {values} "
+    "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) "
+    f"SELECT {_col(0)}, {_col(1)}, {_col(2)}, {_col(3)}, {_col(4)} FROM json_each(?) WHERE true "
     "ON CONFLICT (poll_id, voter_key) DO UPDATE SET option_id = excluded.option_id, "
     "first_option_id = excluded.first_option_id, updated_at = excluded.updated_at"
 )
-_INSERT_EVENTS = "INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES {values}"
-_TALLY_DOWN = "UPDATE tallies SET n = n + ? WHERE poll_id = ? AND first_option_id = ? AND option_id = ?"
+# In arrival order: a member's history is read back ordered by the events' ids.
+_INSERT_EVENTS = (
+    "INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) "
+    f"SELECT {_col(0)}, {_col(1)}, {_col(2)}, {_col(3)}, {_col(4)} FROM json_each(?) ORDER BY key"
+)
+# SQLite checks CHECK (n >= 0) on the proposed row before resolving the conflict, so decrements
+# (always of an existing row) go through UPDATE and increments through UPSERT.
+_TALLY_DOWN = (
+    f"UPDATE tallies SET n = n + (SELECT {_col(3)} FROM json_each(?1) WHERE {_col(0)} = tallies.poll_id AND "
+    f"{_col(1)} = tallies.first_option_id AND {_col(2)} = tallies.option_id) "
+    f"WHERE (poll_id, first_option_id, option_id) IN (SELECT {_col(0)}, {_col(1)}, {_col(2)} FROM json_each(?1))"
+)
 _TALLY_UP = (
-    "INSERT INTO tallies (poll_id, first_option_id, option_id, n) VALUES {values} "
+    "INSERT INTO tallies (poll_id, first_option_id, option_id, n) "
+    f"SELECT {_col(0)}, {_col(1)}, {_col(2)}, {_col(3)} FROM json_each(?) WHERE true "
     "ON CONFLICT (poll_id, first_option_id, option_id) DO UPDATE SET n = n + excluded.n"
 )
-# A row-value IN (VALUES ...) is planned as a full scan of votes; joining a CTE of the keys makes
-# SQLite look each one up by primary key, so a batch costs the same at any table size.
-# The rows come back as one JSON text: fetching 200 rows one by one is 200 GIL hand-overs.
-_CURRENT_VOTES = (
-    "WITH k (p, v) AS (VALUES {values}) SELECT json_group_array(json_array(t.poll_id, t.voter_key, "
-    "t.option_id, t.first_option_id, t.updated_at)) FROM k CROSS JOIN votes t ON t.poll_id = k.p AND t.voter_key = k.v"
-)
-
-
-def _chunks(conn: sqlite3.Connection, width: int, rows: Sequence[tuple]) -> list[Sequence[tuple]]:
-    """Rows split so no statement binds more parameters than this SQLite allows (999 before 3.32)."""
-    per = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
-    return [rows[i:i + per] for i in range(0, len(rows), per)]
-
-
-def _values(width: int, count: int) -> str:
-    one = "(" + ",".join("?" * width) + ")"
-    return ",".join([one] * count)
-
-
-def _write(conn: sqlite3.Connection, template: str, width: int, rows: Sequence[tuple]) -> None:
-    for chunk in _chunks(conn, width, rows):
-        conn.execute(template.format(values=_values(width, len(chunk))), [v for row in chunk for v in row])
 
 
 def apply_votes(conn: sqlite3.Connection, requests: list[VoteRequest]) -> list[VoteOutcome]:
     poll_ids = sorted({r.poll_id for r in requests})
-    windows: dict[int, PollWindow] = {}
-    for chunk in _chunks(conn, 1, [(p,) for p in poll_ids]):
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, closes_at, closed_at FROM polls WHERE id IN ({marks})",
-                                [p for (p,) in chunk]):
-            windows[row[0]] = PollWindow(_dt(row[1]), _dt(row[2]))
-    keys = sorted({(r.poll_id, r.voter_key) for r in requests if r.poll_id in windows})
-    existing: dict[Key, VoteRow] = {}
-    for chunk in _chunks(conn, 2, keys):
-        found = conn.execute(_CURRENT_VOTES.format(values=_values(2, len(chunk))), [v for key in chunk for v in key])
-        for r in json.loads(found.fetchone()[0]):
-            existing[(r[0], r[1])] = VoteRow(r[2], r[3], datetime.fromisoformat(r[4]))
+    keys = sorted({(r.poll_id, r.voter_key) for r in requests})
+    polls_json, votes_json = conn.execute(_READ, (json.dumps(poll_ids), json.dumps(keys))).fetchone()
+    windows = {p: PollWindow(_dt(closes), _dt(closed)) for p, closes, closed in json.loads(polls_json)}
+    # updated_at is not read: the plan stamps every row it writes with its request's time.
+    existing: dict[Key, VoteRow] = {
+        (p, v): VoteRow(option, first, datetime.min) for p, v, option, first in json.loads(votes_json)
+    }
     plan = plan_votes(requests, windows, existing)
     stamps: dict[datetime, str] = {}  # a batch's requests share few distinct times: format each once
 
@@ -80,14 +80,15 @@ def apply_votes(conn: sqlite3.Connection, requests: list[VoteRequest]) -> list[V
             text = stamps[at] = _ts(at)
         return text
 
-    _write(conn, _UPSERT_VOTES, 5, [(k[0], k[1], row.option_id, row.first_option_id, stamp(row.updated_at))
-                                    for k, row in plan.rows.items()])
-    # In arrival order: a member's history is read back ordered by the events' ids.
-    _write(conn, _INSERT_EVENTS, 5, [(p, v, kind, o, stamp(at)) for p, v, kind, o, at in plan.events])
-    # SQLite checks CHECK (n >= 0) on the proposed row before resolving the conflict, so
-    # decrements (always of an existing row) go through UPDATE and increments through UPSERT.
-    downs = [(n, p, first, now) for (p, first, now), n in plan.tally_deltas.items() if n < 0]
+    if plan.rows:
+        rows = [(k[0], k[1], row.option_id, row.first_option_id, stamp(row.updated_at)) for k, row in plan.rows.items()]
+        conn.execute(_UPSERT_VOTES, (json.dumps(rows),))
+    if plan.events:
+        conn.execute(_INSERT_EVENTS, (json.dumps([(p, v, kind, o, stamp(at)) for p, v, kind, o, at in plan.events]),))
+    downs = [(p, first, now, n) for (p, first, now), n in plan.tally_deltas.items() if n < 0]
     if downs:
-        conn.executemany(_TALLY_DOWN, downs)
-    _write(conn, _TALLY_UP, 4, [(p, first, now, n) for (p, first, now), n in plan.tally_deltas.items() if n > 0])
+        conn.execute(_TALLY_DOWN, (json.dumps(downs),))
+    ups = [(p, first, now, n) for (p, first, now), n in plan.tally_deltas.items() if n > 0]
+    if ups:
+        conn.execute(_TALLY_UP, (json.dumps(ups),))
     return plan.outcomes
