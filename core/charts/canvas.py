@@ -42,11 +42,15 @@ Font = Any  # FreeTypeFont, or Pillow's bitmap ImageFont when no FreeType is ava
 @functools.lru_cache(maxsize=32)
 def font(size: int, bold: bool = False) -> Font:
     """The shipped DejaVu Sans; if it is missing, Pillow's built-in font. Never raises."""
+    path = FONT_DIR / (BOLD if bold else REGULAR)
+    # Only the shipped file: given a bare name, FreeType would search the machine's fonts, and a
+    # picture would then depend on what happens to be installed.
     try:
-        return ImageFont.truetype(str(FONT_DIR / (BOLD if bold else REGULAR)), size,
-                                  layout_engine=ImageFont.Layout.BASIC)
+        if path.is_file():
+            return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+        log.warning("chart font %s missing; using Pillow's built-in font", path.name)
     except OSError as exc:
-        log.warning("chart font missing (%s); using Pillow's built-in font", exc)
+        log.warning("chart font unreadable (%s); using Pillow's built-in font", exc)
     try:
         return ImageFont.load_default(size)
     except Exception:  # Pillow built without FreeType: the small bitmap font still draws
