@@ -9,7 +9,7 @@ import time
 from benchmarks import results, votes
 
 # Benchmarks that return their lines instead of printing; adapters' benchmarks join when they exist.
-REPORTING = ("benchmarks.scheduler", "benchmarks.slack_ack", "benchmarks.discord_press")
+REPORTING = ("benchmarks.scheduler", "benchmarks.slack_ack", "benchmarks.discord_press", "benchmarks.charts")
 
 
 async def main() -> None:
