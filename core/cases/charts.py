@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from core.cases.base import ServiceBase
 from core.catalogue import count, t
@@ -60,23 +62,23 @@ def _parse_day(value: str | None) -> date | None:
 
 
 class ChartCases(ServiceBase):
-    _charts: OrderedDict[object, bytes]
+    _charts: OrderedDict[Any, bytes]
 
-    async def _drawn(self, key: object, draw: object) -> bytes | None:
+    async def _drawn(self, key: Any, draw: Callable[[Any], bytes]) -> bytes | None:
         """PNG bytes for `key`, drawn off the event loop; None (logged) if drawing failed."""
         cache = self.__dict__.setdefault("_charts", OrderedDict())
         if key in cache:
             cache.move_to_end(key)
-            return cache[key]  # type: ignore[no-any-return]
+            return cache[key]
         try:
-            data = await asyncio.to_thread(draw, key)  # type: ignore[arg-type]
+            data = await asyncio.to_thread(draw, key)
         except Exception as exc:  # a chart is extra: the words are always there
             log.warning("drawing a chart failed: %s: %s", type(exc).__name__, exc)
             return None
         cache[key] = data
         if len(cache) > CACHE_MAX:
             cache.popitem(last=False)
-        return data  # type: ignore[no-any-return]
+        return data
 
     async def result_image(self, results: Results) -> Attachment | None:
         """The result chart for results that may be shown; None while they are hidden (or drawing failed)."""
