@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -26,7 +27,14 @@ def voter_key(secret: str, space_id: str, member_id: str) -> str:
     guessed member id; scoped by space so one member's votes cannot be linked across servers.
     """
     message = f"{len(space_id)}:{space_id}:{member_id}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    keyed = _keyed(secret).copy()  # the key schedule is computed once per secret, not per vote
+    keyed.update(message)
+    return keyed.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(secret: str) -> hmac.HMAC:
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
 
 def votes_needed(total: int, min_votes: int) -> int:

@@ -154,7 +154,8 @@ class ChartCases(ServiceBase):
                          tuple(p for _, p in points), low, high)
         text = t("charts.trend.summary", n=len(points), **span)
         if total > len(points):
-            text += " " + t("charts.trend.capped", shown=len(points), n=total)
+            text += " " + t("charts.trend.capped", shown=len(points), n=total,
+                            example=self.cmd(actor, "trend", **{"from": "2026-01-01", "to": "2026-03-31"}))
         png = await self._drawn(data, draw_trend)
         alt = trend_alt(data)
         if png is None:

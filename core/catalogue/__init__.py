@@ -10,7 +10,6 @@ is an error at import. A second language would be a second set of these modules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Formatter
 from typing import Any
 
 
@@ -24,7 +23,6 @@ class Plural:
 
 
 Message = str | Plural
-_FORMATTER = Formatter()
 _MESSAGES: dict[str, Message] = {}
 
 
@@ -44,7 +42,7 @@ def t(key: str, /, **values: Any) -> str:
     message = _MESSAGES[key]
     if isinstance(message, Plural):
         message = message.pick(int(values["n"]))
-    return _FORMATTER.vformat(message, (), values) if values else message
+    return message.format_map(values) if values else message
 
 
 def count(n: int, noun: str) -> str:
