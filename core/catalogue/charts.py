@@ -52,7 +52,8 @@ MESSAGES: dict[str, Message] = {
     "charts.trend.none_in_range": "No chart: no scale poll of this channel with shown results falls between {start} "
                                   "and {end}.",
     "charts.trend.summary": Plural("{n} poll, from {start} to {end}.", "{n} polls, from {start} to {end}."),
-    "charts.trend.capped": "Only the latest {shown} of {n} polls are drawn; give a date range, e.g. {example}, for older ones.",
+    "charts.trend.capped": ("Only the latest {shown} of {n} polls are drawn; give a date range, e.g. {example}, "
+                            "for older ones."),
     "charts.trend.bad_date": "'{value}' is not a date. Use YYYY-MM-DD, e.g. {example}.",
     "charts.trend.bad_range": "The range ends ({end}) before it starts ({start}).",
     "charts.slack.sent": "The chart ({filename}) is in your direct messages with the bot.",
