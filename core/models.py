@@ -198,6 +198,14 @@ class StanceEntry:
     option: Option
 
 
+class ReasonsMode(StrEnum):
+    """Whether members of a channel give reasons: not at all, when they like, or asked after each vote."""
+
+    OFF = "off"
+    OPTIONAL = "optional"
+    ASK = "ask"
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     space_id: str
@@ -206,6 +214,51 @@ class ChannelSettings:
     results_live: bool = True
     poll_duration: timedelta | None = None  # None: the bot's default (POLL_DURATION_HOURS)
     members_post: bool = False  # whether members may open the day's poll; facilitators always may
+    reasons: ReasonsMode = ReasonsMode.OPTIONAL
+    report_limit: int = 3  # reports that hide a reason until a facilitator reviews it
+
+
+class ReasonKind(StrEnum):
+    SAVED = "saved"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    MOVED = "moved"  # kept with the member's new choice
+    NOTHING = "nothing"  # no reason (or no mark, no change) to act on
+    NO_VOTE = "no_vote"
+    POLL_CLOSED = "poll_closed"
+    MARKED = "marked"
+    UNMARKED = "unmarked"
+    ALREADY = "already"  # marked or reported before
+    OWN = "own"  # the member's own reason
+    GONE = "gone"  # no such reason, or it is hidden
+    REPORTED = "reported"
+    HIDDEN = "hidden"  # hidden now (reports reached the limit, or a facilitator hid it)
+    RESTORED = "restored"
+
+
+@dataclass(frozen=True)
+class ReasonOutcome:
+    kind: ReasonKind
+    reason_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One member's reason for their vote, as the store hands it out: never with its author's key.
+
+    `mine` and `marked` answer for the member who asked (compared by voter key inside the store)."""
+
+    id: int
+    poll_id: int
+    option_id: str
+    text: str
+    created_at: datetime
+    marks: int = 0
+    views: int = 0
+    reports: int = 0
+    hidden: str | None = None  # None shown; "reports" waits for a facilitator; "facilitator" hidden by one
+    mine: bool = False
+    marked: bool = False
 
 
 @dataclass(frozen=True)

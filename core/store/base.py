@@ -13,6 +13,8 @@ from core.models import (
     Option,
     Poll,
     Prompt,
+    Reason,
+    ReasonOutcome,
     Schedule,
     SpaceSettings,
     Tally,
@@ -142,10 +144,11 @@ class Store(Protocol):
         """The member's current choices across the space's polls, newest poll first."""
 
     async def forget_member(self, space_id: str, voter_key: str) -> int:
-        """Delete every vote and history row of the member in the space; returns rows deleted."""
+        """Delete every vote and history row of the member in the space, and their reasons, marks and reports
+        (a closed poll's reason counts stay); returns rows deleted."""
 
     async def purge_votes_closed_before(self, cutoff: datetime) -> int:
-        """Drop per-vote rows of polls closed before `cutoff`, keeping their tallies."""
+        """Drop per-vote rows and reasons of polls closed before `cutoff`, keeping tallies and reason counts."""
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
         """The channel's saved settings (every field as last saved; `poll_duration` in whole seconds,
@@ -275,6 +278,52 @@ class Store(Protocol):
     async def finish_refresh(self, poll_id: int, holder: str, now: datetime) -> bool:
         """`holder`'s edit ended (a failed edit too: it is not retried, the next change retries); the gap
         counts from now. False when `holder` had lost the turn (its lease ran out)."""
+
+    # -- reasons (core/store/reason_ops.py): never handed out with their author's key --------------------
+
+    async def save_reason(self, poll_id: int, voter_key: str, text: str, at: datetime) -> ReasonOutcome:
+        """Write the member's one reason on the poll, for their current choice: SAVED (new) or UPDATED (its
+        option follows the vote; new words drop the old marks and views, keep reports and a hide). POLL_CLOSED
+        when the poll is closed or its time is up at `at`, NO_VOTE without a current vote; nothing written."""
+
+    async def delete_reason(self, poll_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
+        """DELETED (with its marks and reports), NOTHING, or POLL_CLOSED (kept)."""
+
+    async def keep_reason(self, poll_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
+        """Move the member's reason to their current choice: MOVED, NOTHING (none, or already there), NO_VOTE,
+        POLL_CLOSED."""
+
+    async def my_reason(self, poll_id: int, voter_key: str) -> Reason | None:
+        """The member's own reason on the poll, hidden or waiting for a keep too (`mine` True)."""
+
+    async def get_reason(self, reason_id: int) -> Reason | None:
+        """Any stored reason by id (hidden too), `mine`/`marked` False; None when there is none."""
+
+    async def reasons(self, poll_id: int, viewer_key: str = "") -> list[Reason]:
+        """The reasons that count (not hidden, their option their author's current choice), oldest first,
+        with exact marks, views, and `mine`/`marked` answered for `viewer_key`."""
+
+    async def reasons_for_review(self, poll_id: int) -> list[Reason]:
+        """Hidden reasons and those with reports since their last review, for facilitators (no author)."""
+
+    async def reason_counts(self, poll_id: int) -> dict[str, int]:
+        """Reasons that count per option, plus those purged or erased from the closed poll (kept counts)."""
+
+    async def mark_reason(self, reason_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
+        """MARKED, ALREADY, OWN (never on one's own reason), or GONE (missing, hidden or not counting)."""
+
+    async def unmark_reason(self, reason_id: int, voter_key: str) -> ReasonOutcome:
+        """UNMARKED or NOTHING."""
+
+    async def report_reason(self, reason_id: int, voter_key: str, limit: int, at: datetime) -> ReasonOutcome:
+        """REPORTED; HIDDEN when the reports since its last review reach `limit`; ALREADY, OWN or GONE."""
+
+    async def moderate_reason(self, reason_id: int, hide: bool) -> ReasonOutcome:
+        """A facilitator hides (HIDDEN, or NOTHING if they already had) or restores (RESTORED, its reports
+        answered; NOTHING when shown and unreported) a reason; GONE when there is none."""
+
+    async def add_reason_views(self, reason_ids: list[int]) -> None:
+        """Count one view for each reason shown on a page (per reason, never per member)."""
 
     # -- notices for admins ---------------------------------------------------------------------
 

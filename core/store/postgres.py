@@ -29,6 +29,7 @@ from core.store.postgres_open import (
     reason_for,
     surfacing_store_errors,
 )
+from core.store.postgres_reasons import PgReasonQueries, forget_reasons, purge_reasons
 from core.store.postgres_refresh import PgRefreshQueries
 from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row, vote_lock_keys
 from core.store.postgres_schedules import PgScheduleQueries
@@ -48,7 +49,7 @@ class _KeyLock:
     users: int = 0
 
 
-class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries):
+class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReasonQueries):
     """PostgreSQL behind the Store contract.
 
     `connect_timeout` bounds each connection attempt (so a wrong host fails in seconds); `lock_timeout`
@@ -184,7 +185,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries):
                 "WHERE id = $2",
                 aware(at), poll_id,
             )
-            for table in ("votes", "vote_events", "tallies"):
+            for table in ("reasons", "reason_counts", "votes", "vote_events", "tallies"):  # reasons: marks too
                 await conn.execute(f"DELETE FROM {table} WHERE poll_id = $1", poll_id)
 
     async def get_poll(self, poll_id: int) -> Poll | None:
@@ -333,23 +334,25 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries):
             # changing them would tell anyone comparing results before and after how this member voted.
             held = Counter((r[0], r[1], r[2]) for r in rows if r[2] is not None and r[0] in open_ids)
             await _apply_tally_deltas(conn, Counter({key: -n for key, n in held.items()}))
-            in_space = "poll_id IN (SELECT id FROM polls WHERE space_id = $2)"
+            in_space, reasons = "poll_id IN (SELECT id FROM polls WHERE space_id = $2)", await forget_reasons(
+                conn, space_id, voter_key)  # before the votes it reads
             votes = await conn.execute(f"DELETE FROM votes WHERE voter_key = $1 AND {in_space}", voter_key, space_id)
             events = await conn.execute(
                 f"DELETE FROM vote_events WHERE voter_key = $1 AND {in_space}", voter_key, space_id
             )
-            return affected(votes) + affected(events)
+            return affected(votes) + affected(events) + reasons
 
     async def purge_votes_closed_before(self, cutoff: datetime) -> int:
         async with self._tx() as conn:
             closed = "poll_id IN (SELECT id FROM polls WHERE closed_at IS NOT NULL AND closed_at < $1)"
+            reasons = await purge_reasons(conn, cutoff)  # before the votes it reads; counts are kept
             votes = await conn.execute(f"DELETE FROM votes WHERE {closed}", aware(cutoff))
             events = await conn.execute(f"DELETE FROM vote_events WHERE {closed}", aware(cutoff))
             await conn.execute(
                 "UPDATE polls SET purged_at = $1 WHERE closed_at < $2 AND purged_at IS NULL",
                 datetime.now(UTC), aware(cutoff),
             )
-            return affected(votes) + affected(events)
+            return affected(votes) + affected(events) + reasons
 
     # -- export ---------------------------------------------------------------------------------
 

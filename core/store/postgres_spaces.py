@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, SpaceSettings
+from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, ReasonsMode, SpaceSettings
 from core.store.postgres_rows import aware
 from core.store.postgres_schedules import PgBase
 from core.store.sqlite_spaces import _options, _options_json, custom_row_id
@@ -31,15 +31,17 @@ class PgSpaceQueries(PgBase):
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
         row = await self.pool.fetchrow(
-            "SELECT min_votes, results_live, poll_duration_s, members_post FROM channel_settings "
+            "SELECT min_votes, results_live, poll_duration_s, members_post, reasons, report_limit "
+            "FROM channel_settings "
             "WHERE space_id = $1 AND channel_id = $2",
             space_id, channel_id,
         )
         if row is None:
             return None
-        min_votes, live, duration, members_post = row
+        min_votes, live, duration, members_post, reasons, report_limit = row
         return ChannelSettings(space_id, channel_id, min_votes, bool(live),
-                               None if duration is None else timedelta(seconds=duration), bool(members_post))
+                               None if duration is None else timedelta(seconds=duration), bool(members_post),
+                               ReasonsMode(reasons), report_limit)
 
     async def save_channel_settings(self, settings: ChannelSettings) -> None:
         duration = settings.poll_duration
@@ -47,12 +49,13 @@ class PgSpaceQueries(PgBase):
         async with self._tx() as conn:
             await conn.execute(
                 "INSERT INTO channel_settings (space_id, channel_id, min_votes, results_live, poll_duration_s, "
-                "members_post) VALUES ($1, $2, $3, $4, $5, $6) "
+                "members_post, reasons, report_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes, "
                 "results_live = excluded.results_live, poll_duration_s = excluded.poll_duration_s, "
-                "members_post = excluded.members_post",
+                "members_post = excluded.members_post, reasons = excluded.reasons, "
+                "report_limit = excluded.report_limit",
                 settings.space_id, settings.channel_id, settings.min_votes, bool(settings.results_live), seconds,
-                bool(settings.members_post),
+                bool(settings.members_post), str(settings.reasons), settings.report_limit,
             )
             # Stricter settings reach the channel's open polls in the same transaction; looser ones wait for
             # the next poll (kept on the poll itself, so undoing the change can never loosen an open poll).

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, SpaceSettings
+from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, ReasonsMode, SpaceSettings
 from core.store.base import StoreError
 from core.store.sqlite_notices import NoticeQueries
 from core.store.sqlite_rows import ts
@@ -76,15 +76,17 @@ class SpaceQueries(NoticeQueries):
 
     async def channel_settings(self, space_id: str, channel_id: str) -> ChannelSettings | None:
         rows = await self._fetch(
-            "SELECT min_votes, results_live, poll_duration_s, members_post FROM channel_settings "
+            "SELECT min_votes, results_live, poll_duration_s, members_post, reasons, report_limit "
+            "FROM channel_settings "
             "WHERE space_id = ? AND channel_id = ?",
             (space_id, channel_id),
         )
         if not rows:
             return None
-        min_votes, live, duration, members_post = rows[0]
+        min_votes, live, duration, members_post, reasons, report_limit = rows[0]
         return ChannelSettings(space_id, channel_id, min_votes, bool(live),
-                               None if duration is None else timedelta(seconds=duration), bool(members_post))
+                               None if duration is None else timedelta(seconds=duration), bool(members_post),
+                               ReasonsMode(reasons), report_limit)
 
     async def save_channel_settings(self, settings: ChannelSettings) -> None:
         duration = settings.poll_duration
@@ -93,12 +95,13 @@ class SpaceQueries(NoticeQueries):
         async def op(conn: aiosqlite.Connection) -> None:
             await conn.execute(
                 "INSERT INTO channel_settings (space_id, channel_id, min_votes, results_live, poll_duration_s, "
-                "members_post) VALUES (?, ?, ?, ?, ?, ?) "
+                "members_post, reasons, report_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (space_id, channel_id) DO UPDATE SET min_votes = excluded.min_votes, "
                 "results_live = excluded.results_live, poll_duration_s = excluded.poll_duration_s, "
-                "members_post = excluded.members_post",
+                "members_post = excluded.members_post, reasons = excluded.reasons, "
+                "report_limit = excluded.report_limit",
                 (settings.space_id, settings.channel_id, settings.min_votes, int(settings.results_live), seconds,
-                 int(settings.members_post)),
+                 int(settings.members_post), str(settings.reasons), settings.report_limit),
             )
             # Stricter settings reach the channel's open polls in the same write; looser ones wait for the
             # next poll. Kept on the poll itself, so undoing the change can never loosen an open poll.
