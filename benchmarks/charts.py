@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+from benchmarks.common import record
 from core.charts import BarData, ResultData, TrendData, TrendPoint, draw_result, draw_trend
 
 RUNS = 40
@@ -49,6 +50,7 @@ async def main() -> list[str]:
                                 ("trend, 60 polls", lambda: draw_trend(TREND), TREND_TARGET_MS)):
         median, size = _median_ms(draw)
         verdict = "ok" if median <= target else "OVER TARGET"
+        record(f"Chart: {label.split(',')[0]} (median)", f"{median:.1f} ms", f"<= {target:.0f} ms", median <= target)
         lines.append(f"  {label:<40} {median:6.1f} ms  (target <= {target:.0f} ms: {verdict}), {size / 1024:.0f} KiB")
     return lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import platform
@@ -10,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bots.wiring import open_service
@@ -22,10 +24,16 @@ CHANNEL = "bench-channel"
 
 
 @asynccontextmanager
-async def bench_service(synchronous: str = "NORMAL") -> AsyncIterator[tuple[DebateService, SqliteStore]]:
-    """A service on a fresh database file, through bots.wiring so the figures match production setup."""
+async def bench_service(
+    synchronous: str = "NORMAL", path: Path | None = None
+) -> AsyncIterator[tuple[DebateService, SqliteStore]]:
+    """A service on a fresh database file (in a temporary folder, or at `path`, which the caller removes),
+    through bots.wiring so the figures match production setup."""
+    # "created a new, empty database" is the point here, not a warning worth a line per benchmark
+    logging.getLogger("counterpoint").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="counterpoint-bench-") as folder:
-        settings = Settings(database_url=f"sqlite:///{Path(folder) / 'bench.db'}", sqlite_synchronous=synchronous)
+        settings = Settings(database_url=f"sqlite:///{path or Path(folder) / 'bench.db'}",
+                            sqlite_synchronous=synchronous)
         async with open_service(settings) as service:
             store = service.store
             assert isinstance(store, SqliteStore)
@@ -57,3 +65,37 @@ def machine() -> str:
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} cpu(s), {platform.system()} {platform.machine()}, {sys.implementation.name}"
     )
+
+
+# -- the final summary: every benchmark records its headline figures here as it runs ------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    figure: str
+    target: str
+    ok: bool | None  # None: not measured (skipped), or information only
+
+
+SUMMARY: list[Row] = []
+
+
+def record(name: str, figure: str, target: str, ok: bool | None) -> None:
+    SUMMARY.append(Row(name, figure, target, ok))
+
+
+def summary_table(rows: Sequence[Row] | None = None) -> list[str]:
+    """One line per recorded figure: what, the figure, its target and PASS/MISS (or - when not measured)."""
+    rows = SUMMARY if rows is None else rows
+    widths = [max([len(h)] + [len(getattr(r, f)) for r in rows]) for h, f in
+              (("benchmark", "name"), ("figure", "figure"), ("target", "target"))]
+    def fmt(a: str, b: str, c: str, d: str) -> str:
+        return f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}"
+    lines = [fmt("benchmark", "figure", "target", "verdict"), fmt(*("-" * w for w in widths), "-------")]
+    for r in rows:
+        lines.append(fmt(r.name, r.figure, r.target, "-" if r.ok is None else verdict(r.ok)))
+    passed = sum(r.ok is True for r in rows)
+    missed = sum(r.ok is False for r in rows)
+    lines.append(f"  {passed} PASS, {missed} MISS, {len(rows) - passed - missed} not measured")
+    return lines

@@ -28,7 +28,7 @@ from typing import Any
 
 import discord
 
-from benchmarks.common import bench_service, machine, ms, percentile, verdict
+from benchmarks.common import bench_service, machine, ms, percentile, record, verdict
 
 ROUNDS = 3
 PRESSES_PER_ROUND = 150
@@ -143,6 +143,8 @@ async def main() -> list[str]:
     floor, shaped, ours, core = (sorted(figures[k]) for k in ("floor", "shaped", "counterpoint", "core"))
     ratio = percentile(ours, 50) / percentile(floor, 50)
     overhead = percentile(ours, 50) - percentile(core, 50) - percentile(shaped, 50)
+    record("Discord press p50 / bare discord.py", f"{ratio:.2f}x ({ms(percentile(ours, 50))})",
+           f"<= {P50_RATIO_TARGET}x", ratio <= P50_RATIO_TARGET)
     lines = [
         f"Discord vote press: INTERACTION_CREATE -> callback at the fake ({machine()})",
         f"  {len(ours)} presses per client, one at a time, {ROUNDS} alternating rounds",

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from benchmarks.common import CHANNEL, SPACE, bench_service, machine, ms, percentile, verdict
+from benchmarks.common import CHANNEL, SPACE, bench_service, machine, ms, percentile, record, verdict
 
 RATES = (50, 100, 200)
 SECONDS_PER_RATE = 3.0
@@ -276,6 +276,8 @@ async def main() -> list[str]:
     top = ours[-1]
     ratio_ok = all(r <= P50_RATIO_TARGET for r in ratios)
     p99_ok = top.p99 < P99_TARGET_S and not top.errors
+    record("Slack ack p50 / bare Bolt (worst rate)", f"{max(ratios):.2f}x", f"<= {P50_RATIO_TARGET}x", ratio_ok)
+    record(f"Slack ack p99 at {top.rate}/s", ms(top.p99), f"< {ms(P99_TARGET_S)}", p99_ok)
     lines.append(f"  target p50 <= {P50_RATIO_TARGET}x floor at every rate: {verdict(ratio_ok)} "
                  f"(worst {max(ratios):.2f}x)")
     lines.append(f"  target p99 < {ms(P99_TARGET_S)} at {top.rate}/s: {verdict(p99_ok)} ({ms(top.p99)})")

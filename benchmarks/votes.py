@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.common import CHANNEL, SPACE, bench_service, machine, ms, percentile, rate, verdict
+from benchmarks.common import CHANNEL, SPACE, bench_service, machine, ms, percentile, rate, record, verdict
 from core.service import Actor
 
 VOTERS = 1_000
@@ -226,6 +226,12 @@ def report(raw: Figures, service: Figures, paced: list[Figures]) -> list[str]:
     ratio = service.per_second / raw.per_second
     target_ms = P99_TARGET_S * 1000
     at_target = next(f for f, (offered, _) in zip(paced, OPEN_RUNS, strict=True) if offered == OPEN_TARGET_RATE)
+    record("SQLite votes: service / raw sqlite3", f"{ratio:.2f}x ({rate(service.votes, service.seconds)} vs "
+           f"{rate(raw.votes, raw.seconds)})", f">= {RATIO_TARGET}x", ratio >= RATIO_TARGET)
+    for f, (offered, _) in zip(paced, OPEN_RUNS, strict=True):
+        # the target is issue 12's for 10,000/s; a lighter load must meet it all the more
+        record(f"SQLite vote p99 at {offered:,}/s offered", ms(f.p99), f"<= {target_ms:.0f} ms",
+               f.p99 <= P99_TARGET_S and not f.errors)
     return [
         f"votes: service {rate(service.votes, service.seconds)} (p50 {ms(service.p50)}, p99 {ms(service.p99)})"
         f" | raw sqlite3 {rate(raw.votes, raw.seconds)} | ratio {ratio:.2f} (target >= {RATIO_TARGET})"
