@@ -293,7 +293,7 @@ async def profile_votes(server: pg.pg.Cluster) -> list[str]:
     """One process's loop of each kind, in this process, with its statements, pool waits and CPU counted."""
     from benchmarks.pg_profile import profiling
 
-    lines = ["-- profile, 1 process, in the benchmark's own process (slower than a child: the counters run too)"]
+    lines = ["-- profile: 1 process, run in the benchmark's own process with the counters on"]
     for kind in ("raw", "service"):
         with pg.database(server) as dsn:
             polls = await _prepare(kind, dsn)
