@@ -10,7 +10,10 @@ import csv
 import io
 import re
 
-from core.models import Poll, Prompt, Results
+from core.models import Axis, Poll, Prompt, Results
+from core.presenter_reasons import group_title
+from core.reasons import rank
+from core.visibility import VisibleReasons
 
 HEADER = ("poll", "channel", "prompt", "question", "opened_at", "closed_at", "option", "votes", "share",
           "first_votes", "total", "min_votes", "mean_lean")
@@ -51,4 +54,26 @@ def results_csv(rows: list[tuple[Poll, Prompt, Results]]) -> bytes:
                 results.min_votes,
                 "" if not shown or results.mean_lean is None else round(results.mean_lean, 2),
             )])
+    return buffer.getvalue().encode("utf-8")
+
+
+REASONS_HEADER = ("poll", "question", "closed_at", "side", "reasons_on_side", "reason", "marks")
+
+
+def reasons_csv(rows: list[tuple[Poll, Prompt, VisibleReasons]], axis: Axis) -> bytes:
+    """Closed polls' reasons, aggregates only: one line per reason that may show (text, side, marks), and
+    one line with the count alone for a side whose words may not show. Never an author, never a view count."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerow(REASONS_HEADER)
+    for poll, prompt, visible in rows:
+        if not visible.shown:
+            continue
+        head = (poll.id, prompt.question, poll.closed_at.isoformat() if poll.closed_at else "")
+        for group in visible.groups:
+            side = group_title(group.key, prompt, axis)
+            if group.count_only and group.count:
+                writer.writerow([cell(v) for v in (*head, side, group.count, "", "")])
+            for r in rank(group.reasons):
+                writer.writerow([cell(v) for v in (*head, side, group.count, r.text, r.marks)])
     return buffer.getvalue().encode("utf-8")

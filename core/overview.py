@@ -6,10 +6,13 @@ the redacted results (core.visibility.visible_results).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from core.catalogue import t
 from core.export import results_csv
 from core.models import Poll, Prompt, Results
+from core.render import Field
 from core.roles import Access
 from core.usecase import Actor, Home
 from core.visibility import may_see, visible_results
@@ -35,9 +38,14 @@ async def home(service: DebateService, actor: Actor) -> Home:
     notices: tuple[str, ...] = ()
     if await service.access(actor) >= Access.FACILITATOR:
         notices = tuple(n.text for n in await store.notices(actor.space_id))
+    today = await service.poll_card(current[0].id) if current else None
+    if today is not None:
+        # The count alone, like the number of votes on the poll: which side they are on waits for results.
+        reasons = sum((await store.reason_counts(current[0].id)).values())
+        today = replace(today, fields=(*today.fields, Field(t("home.reasons_field"), t("reasons.count", n=reasons))))
     return Home(
         stance=stance,
-        today=await service.poll_card(current[0].id) if current else None,
+        today=today,
         today_channel=current[0].channel_id if current else None,
         latest=await service.outcome_card(closed[0].id) if closed else None,
         notices=notices,

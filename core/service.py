@@ -7,11 +7,12 @@ service adds what crosses them: button presses and the help card.
 from __future__ import annotations
 
 from core import presenter
-from core.actions import ActionError, ActionKind, decode
+from core.actions import REASON_KINDS, ActionError, ActionKind, decode
 from core.cases.charts import ChartCases
 from core.cases.facilitation import FacilitationCases
 from core.cases.privacy import PrivacyCases
 from core.cases.reading import ReadingCases
+from core.cases.reasons import ReasonCases
 from core.cases.voting import VotingCases
 from core.catalogue import t
 from core.commands.registry import help_entries
@@ -34,7 +35,7 @@ __all__ = ["ADMIN_ONLY", "FACILITATORS_ONLY", "MAX_MIN_VOTES", "MIN_VOTES_FLOOR"
            "VOTE_NOT_RECORDED", "Actor", "DebateService", "Home", "UserError", "parse_poll_ref", "utc_now"]
 
 
-class DebateService(ChartCases, VotingCases, ReadingCases, PrivacyCases, FacilitationCases):
+class DebateService(ChartCases, ReasonCases, VotingCases, ReadingCases, PrivacyCases, FacilitationCases):
     @answers_errors
     async def help(self, actor: Actor, admin_command: str | None = None) -> Reply:
         """The commands this member may run here, spelled as their platform spells them."""
@@ -57,6 +58,8 @@ class DebateService(ChartCases, VotingCases, ReadingCases, PrivacyCases, Facilit
             return await self.meanings(actor, action.poll_id or 0)
         if action.kind is ActionKind.SECTION:
             return await self.article(actor, action.section_id)
+        if action.kind in REASON_KINDS:
+            return await self.press_reason(actor, action)
         if action.kind is ActionKind.FORGET:
             return await self.forget_me(actor, confirmed=True)
         return Reply(text=t("forget.cancelled"))

@@ -1,6 +1,10 @@
-"""Text fitting shared by every renderer: cut cleanly at a limit, never mid-character."""
+"""Text shared by every renderer and use case: cut cleanly at a limit, typed text cleaned for display."""
 
 from __future__ import annotations
+
+import unicodedata
+
+from core.moments import strip_tokens
 
 ELLIPSIS = "…"
 
@@ -28,3 +32,15 @@ def bar(share: float, width: int = 10) -> str:
     share = min(1.0, max(0.0, share))
     full = round(share * width)
     return "█" * full + "░" * (width - full)
+
+
+# Controls, format marks (bidi overrides, zero-width), line and paragraph separators, private use,
+# surrogates and unassigned code points: none belongs in text members typed for others to read.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
+def clean_typed(text: str) -> str:
+    """Typed text as it will be shown: no ⟦ tokens, no invisible characters, spaces collapsed."""
+    kept = "".join(" " if unicodedata.category(c) in INVISIBLE_CATEGORIES or c == "\u180e" else c
+                   for c in strip_tokens(text))
+    return " ".join(kept.split())

@@ -4,6 +4,7 @@ Every output that shows a poll - the poll message, `results`, the outcome post, 
 export, pickers - takes its figures from `visible_results`, which hands out a *redacted* Results:
 figures that may not be shown are not in it, so no renderer can leak them by forgetting a check.
 Channel scope (who may see a poll at all) is `may_see`, given the platform's answer about the viewer.
+Reasons follow the same rule through `visible_reasons`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.models import ChannelSettings, OptionResult, Poll, Prompt, Results, Tally
+from core.models import ChannelSettings, OptionResult, Poll, Prompt, Reason, Results, Tally
 from core.privacy import MIN_VOTES_FLOOR, votes_needed
+from core.reasons import group_keys, side_of
 from core.results import compute_results
 
 
@@ -90,3 +92,44 @@ async def may_see(poll: Poll, space_id: str, channel_id: str, can_view: ChannelC
         return bool(await can_view(poll.channel_id))
     except Exception:  # the platform could not say: refusing is the private answer
         return False
+
+
+@dataclass(frozen=True)
+class ReasonGroup:
+    """One side (scale) or option: how many reasons it has, and those that may be shown."""
+
+    key: str
+    count: int
+    reasons: tuple[Reason, ...] = ()  # empty when the group has fewer than k reasons: its count only
+
+    @property
+    def count_only(self) -> bool:
+        return not self.reasons
+
+
+@dataclass(frozen=True)
+class VisibleReasons:
+    shown: bool  # False: results are hidden (below k, or before close in after-close mode): show nothing
+    groups: tuple[ReasonGroup, ...] = ()
+    min_votes: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+def visible_reasons(results: Results, reasons: list[Reason], counts: dict[str, int]) -> VisibleReasons:
+    """The reasons of a poll as the rule allows them now: nothing while its results are hidden, and a
+    group with fewer than k reasons as a count alone (a reason can tell its author as well as a vote)."""
+    k = results.min_votes
+    if not results.visible:
+        return VisibleReasons(False, (), k)
+    prompt = results.prompt
+    by_option = {o.id: o for o in prompt.options}
+    groups = []
+    for key in group_keys(prompt):
+        members = tuple(r for r in reasons if side_of(by_option.get(r.option_id), prompt) == key)
+        n = sum(c for option_id, c in counts.items() if side_of(by_option.get(option_id), prompt) == key)
+        n = max(n, len(members))
+        groups.append(ReasonGroup(key, n, members if n >= k else ()))
+    return VisibleReasons(True, tuple(groups), k)

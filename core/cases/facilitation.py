@@ -11,18 +11,18 @@ from core.cases.base import ServiceBase
 from core.catalogue import t
 from core.content.fields import LABEL_MAX, QUESTION_MAX
 from core.durations import format_duration, parse_duration
-from core.models import Option
-from core.moments import mention, strip_tokens
+from core.models import Option, ReasonsMode
+from core.moments import mention
 from core.privacy import MAX_MIN_VOTES, MIN_VOTES_FLOOR, check_min_votes
 from core.render import PollPost, Reply
 from core.roles import Access
 from core.store.base import PollAlreadyOpen
+from core.text import clean_typed
 from core.usecase import Actor, UserError, answers_errors
 
 _SWITCH = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 _MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]{1,30})(?:\|[^>]{0,80})?>$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}  # controls, format marks (bidi, zero-width), unassigned
 MAX_OPTIONS = 5
 
 
@@ -45,10 +45,7 @@ def subject_id(value: str) -> str:
     return text
 
 
-def _clean(text: str) -> str:
-    """Typed text as it will be shown: no control, format or invisible characters, spaces collapsed."""
-    kept = "".join(" " if unicodedata.category(c) in _INVISIBLE or c == "\u180e" else c for c in strip_tokens(text))
-    return " ".join(kept.split())
+_clean = clean_typed  # shared with reasons (core.text)
 
 
 def _same_label(label: str) -> str:
@@ -120,7 +117,8 @@ class FacilitationCases(ServiceBase):
 
     @answers_errors
     async def settings(self, actor: Actor, min_votes: str | None = None, *, results: str | None = None,
-                       duration: str | None = None, members_post: str | None = None) -> Reply:
+                       duration: str | None = None, members_post: str | None = None, reasons: str | None = None,
+                       reports: str | None = None) -> Reply:
         """Show the channel's settings, or change any of them; with or without a schedule."""
         await self.require(actor)
         current = await self.channel_settings(actor.space_id, actor.channel_id)
@@ -139,6 +137,14 @@ class FacilitationCases(ServiceBase):
             changed = replace(changed, results_live=mode == "live")
         if members_post is not None:
             changed = replace(changed, members_post=_switch(members_post, "members-post"))
+        if reasons is not None:
+            if reasons.strip().lower() not in tuple(ReasonsMode):
+                raise UserError(t("settings.bad_reasons", value=reasons[:20]))
+            changed = replace(changed, reasons=ReasonsMode(reasons.strip().lower()))
+        if reports is not None:
+            if not (reports.isascii() and reports.isdigit()) or not 1 <= int(reports[:6]) <= 100:
+                raise UserError(t("router.out_of_range", name="reports", value=reports[:20], low=1, high=100))
+            changed = replace(changed, report_limit=int(reports))
         announce: list[str] = []
         refresh: tuple[int, ...] = ()
         if changed != current:
@@ -157,6 +163,7 @@ class FacilitationCases(ServiceBase):
             duration=format_duration(saved.poll_duration or self.poll_duration), members_post=saved.members_post,
             change=self.cmd(actor, "settings", k="5", results="after-close", duration="24h", **{"members-post": "on"}),
             floor=MIN_VOTES_FLOOR, most=MAX_MIN_VOTES, saved=changed != current)
+        text += "\n" + t("settings.reasons_line", mode=saved.reasons.value, limit=saved.report_limit)
         return Reply(text=text, announce=" ".join(announce) or None, refresh_polls=refresh)
 
     @answers_errors

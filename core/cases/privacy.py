@@ -21,8 +21,11 @@ class PrivacyCases(ServiceBase):
         return Reply(text=t("forget.done", n=deleted), refresh_polls=tuple(sorted(polls)))
 
     @answers_errors
-    async def export(self, actor: Actor) -> Reply:
+    async def export(self, actor: Actor, what: str | None = None) -> Reply:
+        """Aggregate results as CSV; `what="reasons"`: closed polls' reasons instead (core.cases.reasons)."""
         await self.require(actor, Access.FACILITATOR)
+        if (what or "").strip().lower() == "reasons":
+            return await self.export_reasons(actor)  # type: ignore[attr-defined,no-any-return]
         data = await self.export_csv(actor.space_id, viewer=actor)
         return Reply(text=t("export.done"), attachment=Attachment("counterpoint-results.csv", data))
 

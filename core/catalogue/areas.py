@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from core.catalogue import Message
 
-AREAS = ("nouns", "member", "admin", "scheduler", "content", "slack", "discord", "console", "charts")
+AREAS = ("nouns", "member", "admin", "scheduler", "content", "slack", "discord", "console", "charts", "reasons")
 
 
 def all_areas() -> Iterator[tuple[str, dict[str, Message]]]:

@@ -93,6 +93,7 @@ def _schedule(action: str) -> Handler:
 K = Arg("k", Kind.INT, minimum=3, maximum=1000, aliases=("min-votes", "min_votes"), placeholder="N")
 RESULTS = Arg("results", Kind.CHOICE, choices=("live", "after-close"))
 DURATION = Arg("duration", max_length=20, placeholder="24h")
+REASON_TYPED_MAX = 1000  # longer than a reason may be, so the member hears the limit and their length
 
 COMMANDS: tuple[Command, ...] = (
     Command("today", Access.MEMBER, lambda s, a, v: s.today(a)),
@@ -106,6 +107,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("stance", Access.MEMBER, lambda s, a, v: s.stance(a)),
     Command("forget-me", Access.MEMBER, lambda s, a, v: s.forget_me(a)),
     Command("help", Access.MEMBER, lambda s, a, v: s.help(a)),
+    Command("reasons", Access.MEMBER, lambda s, a, v: s.reasons(a, v.get("poll"), int(v.get("page") or 1)),
+            (_poll(), Arg("page", Kind.INT, minimum=1, maximum=1000, placeholder="N"))),
+    # The text form of the reason form (console; anyone may type it): a greedy text, the poll by name.
+    Command("reason", Access.MEMBER, lambda s, a, v: s.reason(a, v.get("text", ""), v.get("poll")),
+            (Arg("text", positional=True, greedy=True, max_length=REASON_TYPED_MAX, placeholder="TEXT"),
+             Arg("poll", Kind.OPEN_POLL, max_length=20, placeholder="N"))),
+    Command("delete-reason", Access.MEMBER, lambda s, a, v: s.delete_reason(a, v.get("poll")),
+            (_poll(kind=Kind.OPEN_POLL),)),
     Command("post", Access.FACILITATOR, lambda s, a, v: s.post(a, v.get("prompt")),
             (Arg("prompt", Kind.PROMPT, positional=True, max_length=60, placeholder="ID"),)),
     Command("ask", Access.FACILITATOR, lambda s, a, v: s.ask(a, v.get("question", ""), v.get("options")),
@@ -113,11 +122,16 @@ COMMANDS: tuple[Command, ...] = (
              Arg("options", max_length=300, placeholder="A | B | C")), form=True),
     Command("close", Access.FACILITATOR, lambda s, a, v: s.close(a, v.get("poll")), (_poll(kind=Kind.OPEN_POLL),)),
     Command("deck", Access.FACILITATOR, lambda s, a, v: s.deck(a)),
-    Command("export", Access.FACILITATOR, lambda s, a, v: s.export(a)),
+    Command("export", Access.FACILITATOR, lambda s, a, v: s.export(a, v.get("what")),
+            (Arg("what", Kind.CHOICE, positional=True, choices=("results", "reasons")),)),
     Command("settings", Access.FACILITATOR,
             lambda s, a, v: s.settings(a, v.get("k"), results=v.get("results"), duration=v.get("duration"),
-                                       members_post=v.get("members-post")),
-            (K, RESULTS, DURATION, Arg("members-post", Kind.CHOICE, choices=("on", "off")))),
+                                       members_post=v.get("members-post"), reasons=v.get("reasons"),
+                                       reports=v.get("reports")),
+            (K, RESULTS, DURATION, Arg("members-post", Kind.CHOICE, choices=("on", "off")),
+             Arg("reasons", Kind.CHOICE, choices=("off", "optional", "ask")),
+             Arg("reports", Kind.INT, minimum=1, maximum=100, placeholder="N"))),
+    Command("moderate", Access.FACILITATOR, lambda s, a, v: s.moderate(a, v.get("poll")), (_poll(),)),
     Command("schedule set", Access.FACILITATOR, _schedule("set"),
             (Arg("time", max_length=20, placeholder="09:00"), Arg("tz", Kind.TIMEZONE, max_length=64,
                                                                   placeholder="Europe/Berlin"),
