@@ -1,4 +1,5 @@
-"""Property-based: random cast/change/retract/forget sequences against a simple model of the rules.
+"""Property-based: random cast/change/retract/forget sequences, with reasons and their marks, against a
+simple model of the rules.
 
 Runs on both engines: SQLite (a file per example) and PostgreSQL (a database per example, copied from
 a migrated template on the session's throwaway cluster, tests/pg.py).
@@ -63,6 +64,9 @@ class VoteMachine(RuleBasedStateMachine):
         self.first: dict[tuple[int, str], str] = {}
         self.history: dict[tuple[int, str], list[tuple[str, str | None]]] = {}
         self.forgotten: set[str] = set()
+        # Reasons (issue 13): (poll, author) -> [option it goes with, text]; marks: (poll, author) -> markers.
+        self.reasons: dict[tuple[int, str], list[str]] = {}
+        self.marks: dict[tuple[int, str], set[str]] = {}
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)
@@ -123,7 +127,60 @@ class VoteMachine(RuleBasedStateMachine):
             del self.first[key]
             del self.history[key]
             self.current.pop(key, None)
+        for key in [k for k in self.reasons if k[1] == who]:  # their reasons, with the marks on them
+            del self.reasons[key]
+            self.marks.pop(key, None)
+        for markers in self.marks.values():
+            markers.discard(who)
         self.forgotten.add(who)
+
+    # -- reasons: one per member per poll, with their current choice; marks never on one's own -----------
+
+    def _counts(self, key: tuple[int, str]) -> bool:
+        reason = self.reasons.get(key)
+        return reason is not None and self.current.get(key) == reason[0]
+
+    @rule(poll=st.integers(0, POLLS - 1), who=st.sampled_from(MEMBERS), text=st.sampled_from(["why", "because"]))
+    def give_reason(self, poll: int, who: str, text: str) -> None:
+        key = (self.polls[poll], who)
+        self.run(self.store.save_reason(key[0], who, text, T0))
+        option = self.current.get(key)
+        if option is None:
+            return  # no vote: nothing saved
+        old = self.reasons.get(key)
+        if old is None or old[1] != text:
+            self.marks[key] = set()  # new words start without marks
+        self.reasons[key] = [option, text]
+
+    @rule(poll=st.integers(0, POLLS - 1), who=st.sampled_from(MEMBERS))
+    def keep_reason(self, poll: int, who: str) -> None:
+        key = (self.polls[poll], who)
+        self.run(self.store.keep_reason(key[0], who, T0))
+        if key in self.reasons and self.current.get(key) is not None:
+            self.reasons[key][0] = self.current[key]  # type: ignore[assignment]
+
+    @precondition(lambda self: bool(self.reasons))
+    @rule(data=st.data(), marker=st.sampled_from(MEMBERS), on=st.booleans())
+    def mark(self, data: st.DataObject, marker: str, on: bool) -> None:
+        key = data.draw(st.sampled_from(sorted(self.reasons)))
+        mine = self.run(self.store.my_reason(*key))
+        assert mine is not None
+        if on:
+            self.run(self.store.mark_reason(mine.id, marker, T0))
+            if self._counts(key) and marker != key[1]:
+                self.marks[key].add(marker)
+                self.forgotten.discard(marker)
+        else:
+            self.run(self.store.unmark_reason(mine.id, marker))
+            self.marks[key].discard(marker)
+
+    @invariant()
+    def reasons_and_marks_count_exactly(self) -> None:
+        for poll in self.polls:
+            shown = sorted((r.option_id, r.text, r.marks) for r in self.run(self.store.reasons(poll)))
+            expected = sorted((r[0], r[1], len(self.marks[k])) for k, r in self.reasons.items()
+                              if k[0] == poll and self._counts(k))
+            assert shown == expected
 
     @invariant()
     def one_current_vote_and_totals_match(self) -> None:
@@ -149,6 +206,8 @@ class VoteMachine(RuleBasedStateMachine):
             assert self.run(self.store.stance("S1", who)) == []
             for poll in self.polls:
                 assert self.run(self.store.history(poll, who)) == []
+                assert self.run(self.store.my_reason(poll, who)) is None
+                assert not any(r.marked for r in self.run(self.store.reasons(poll, who)))
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,7 @@ MESSAGES: dict[str, Message] = {
     "export.reasons_file": "counterpoint-reasons.csv",
 }
 MESSAGES.update({
-    "help.reasons": "the reasons behind a poll's votes, most convincing first (privately; page=N for more)",
+    "help.reasons": "the reasons behind a poll's votes, most convincing first (privately, a page at a time)",
     "help.reason": "add or change the reason for your vote on the open poll (anonymous, at most 280 characters)",
     "help.delete-reason": "delete your reason on the open poll, or poll N",
     "help.moderate": "reported and hidden reasons of a poll: hide or restore them (authors are never shown)",
