@@ -150,6 +150,7 @@ class FacilitationCases(ServiceBase):
         if changed != current:
             await self.require_channel(actor)
             await self.store.save_channel_settings(changed)
+            self.reasons_mode_changed(actor.space_id, actor.channel_id)  # type: ignore[attr-defined]
             if changed.min_votes != current.min_votes:
                 announce.append(presenter.threshold_announcement(current.min_votes, changed.min_votes))
             if changed.results_live != current.results_live:

@@ -10,6 +10,7 @@ side with fewer than k reasons as a count alone.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 
 from core import presenter_reasons as cards
@@ -27,6 +28,7 @@ from core.usecase import STORE_DOWN, Actor, UserError, answers_errors
 from core.visibility import VisibleReasons, may_see, visible_reasons
 
 log = logging.getLogger("core.service")
+MODE_CACHE_SECONDS = 10.0
 
 _SAVED = {ReasonKind.SAVED: "reason.saved", ReasonKind.UPDATED: "reason.updated"}
 _MARKED = {ReasonKind.MARKED: "reason.marked", ReasonKind.ALREADY: "reason.mark_twice",
@@ -87,7 +89,7 @@ class ReasonCases(ServiceBase):
 
     async def _offer(self, actor: Actor, poll_id: int, option_id: str, reply: Reply, card: Card) -> Reply:
         poll = await self._poll_in_space(actor, poll_id, for_vote=True)
-        mode = (await self.channel_settings(poll.space_id, poll.channel_id)).reasons
+        mode = await self._receipt_mode(poll)
         if mode is ReasonsMode.OFF:
             return reply
         mine = await self.store.my_reason(poll.id, self._key(actor))
@@ -100,6 +102,23 @@ class ReasonCases(ServiceBase):
             buttons = (cards.add_button(poll.id, mine is not None),)
         body = "\n".join(p for p in (card.text, text, *extra) if p)
         return replace(reply, card=replace(card, text=body, buttons=card.buttons + buttons))
+
+    async def _receipt_mode(self, poll: Poll) -> ReasonsMode:
+        """The channel's reasons mode for a receipt, remembered a few seconds: every vote shows one, and the
+        mode only shapes the offer (saving a reason reads it fresh). Settings in this process forget it."""
+        modes: dict[tuple[str, str], tuple[ReasonsMode, float]] = self.__dict__.setdefault("_reason_modes", {})
+        key = (poll.space_id, poll.channel_id)
+        cached = modes.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        mode = (await self.channel_settings(*key)).reasons
+        if len(modes) >= 4096:
+            modes.clear()
+        modes[key] = (mode, time.monotonic() + MODE_CACHE_SECONDS)
+        return mode
+
+    def reasons_mode_changed(self, space_id: str, channel_id: str) -> None:
+        self.__dict__.get("_reason_modes", {}).pop((space_id, channel_id), None)
 
     # -- writing one's reason -------------------------------------------------------------------
 
