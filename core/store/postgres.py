@@ -29,7 +29,7 @@ from core.store.postgres_open import (
     reason_for,
     surfacing_store_errors,
 )
-from core.store.postgres_reasons import PgReasonQueries, forget_reasons, purge_reasons
+from core.store.postgres_reasons import CLOSED_BEFORE, PgReasonQueries, forget_reasons, purge_reasons
 from core.store.postgres_refresh import PgRefreshQueries
 from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row, vote_lock_keys
 from core.store.postgres_schedules import PgScheduleQueries
@@ -344,8 +344,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
 
     async def purge_votes_closed_before(self, cutoff: datetime) -> int:
         async with self._tx() as conn:
-            closed = "poll_id IN (SELECT id FROM polls WHERE closed_at IS NOT NULL AND closed_at < $1)"
-            reasons = await purge_reasons(conn, cutoff)  # before the votes it reads; counts are kept
+            reasons, closed = await purge_reasons(conn, cutoff), CLOSED_BEFORE  # reasons first: they read the votes
             votes = await conn.execute(f"DELETE FROM votes WHERE {closed}", aware(cutoff))
             events = await conn.execute(f"DELETE FROM vote_events WHERE {closed}", aware(cutoff))
             await conn.execute(
