@@ -21,7 +21,7 @@ import hashlib
 import multiprocessing as mp
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -30,6 +30,7 @@ import asyncpg
 
 from benchmarks import pg
 from benchmarks.common import CHANNEL, SPACE, ms, percentile, rate, record, verdict
+from benchmarks.pg_batch import batched, no_reset
 from core.service import Actor
 
 VOTERS = 1_000  # in flight per process
@@ -130,8 +131,14 @@ async def _voters(cast: Cast, polls: tuple[PollSpec, ...],
 @asynccontextmanager
 async def _caster(job: Job) -> AsyncIterator[Cast]:
     """What one vote is for this job's kind, with its service or pool open (opening is not timed)."""
-    if job.kind == "service":
-        async with pg.pg_service(job.dsn) as (service, _store):
+    if job.kind.startswith("service"):
+        async with pg.pg_service(job.dsn) as (service, store), AsyncExitStack() as variants:
+            # Variants measured by --profile only (benchmarks/pg_batch.py): what store changes would give.
+            if "batched" in job.kind:
+                await variants.enter_async_context(batched(store))
+            if "no-reset" in job.kind:
+                store.pool._reset = no_reset  # asyncpg's own hook (create_pool(reset=...)), set late
+
             async def vote(v: int, i: int, poll: PollSpec, option: str) -> bool:
                 actor = Actor(SPACE, poll.channel_id, f"member-{job.process}-{v}")
                 return not (await service.vote(actor, poll.poll_id, option)).error
@@ -177,7 +184,10 @@ def _child(job: Job, parent: Connection) -> None:
 def _wait(conn: Connection, what: str) -> object:
     if not conn.poll(CHILD_TIMEOUT_S):
         raise RuntimeError(f"a benchmark child did not answer ({what}) within {CHILD_TIMEOUT_S:.0f} s")
-    message = conn.recv()
+    try:
+        message = conn.recv()
+    except EOFError:
+        raise RuntimeError(f"a benchmark child exited without an answer ({what})") from None
     if isinstance(message, str) and message != "ready":
         raise RuntimeError(f"a benchmark child failed: {message}")
     return message
@@ -205,7 +215,8 @@ async def run_processes(kind: str, dsn: str, polls: tuple[PollSpec, ...], proces
             if child.is_alive():
                 child.kill()
     done = [r for r in results if isinstance(r, ChildResult)]
-    label = f"{'service.vote' if kind == 'service' else 'raw asyncpg (1 upsert/txn)'}, {processes} proc"
+    name = "raw asyncpg (1 upsert/txn)" if kind == "raw" else kind.replace("service", "service.vote", 1)
+    label = f"{name}, {processes} proc"
     return Figures(
         label, processes, sum(r.votes for r in done), max(r.ended for r in done) - min(r.started for r in done),
         sum(r.errors for r in done), sorted(x for r in done for x in r.latencies),
@@ -244,7 +255,7 @@ async def measure(server: pg.pg.Cluster, kind: str, processes: int) -> Figures:
     with pg.database(server) as dsn:
         polls = await _prepare(kind, dsn)
         figures = await run_processes(kind, dsn, polls, processes, pool_size())
-        if kind == "service":
+        if kind.startswith("service"):
             await _check(dsn, polls, processes, figures)
         return figures
 
@@ -294,13 +305,21 @@ async def profile_votes(server: pg.pg.Cluster) -> list[str]:
     from benchmarks.pg_profile import profiling
 
     lines = ["-- profile: 1 process, run in the benchmark's own process with the counters on"]
-    for kind in ("raw", "service"):
+    for kind in ("raw", "service", "service no-reset", "service batched", "service batched no-reset"):
         with pg.database(server) as dsn:
             polls = await _prepare(kind, dsn)
             async with _caster(Job(kind, dsn, 0, polls, pool_size())) as cast:
                 with profiling(server) as profile:
                     latencies, _errors = await _voters(cast, polls, asyncio.Event())
+            if kind.startswith("service"):
+                check = Figures(kind, 1)
+                await _check(dsn, polls, 1, check)
+                if check.errors:
+                    lines.append(f"  !! {kind}: tallies do not add up")
         lines += profile.lines(f"{kind} ({rate(len(latencies), profile.wall)})", len(latencies))
+    for kind in ("raw", "service batched"):  # does the batched prototype hold with 3 processes?
+        figures = await measure(server, kind, 3)
+        lines.append("  " + figures.line() + "   [children, no counters]")
     return lines
 
 

@@ -24,6 +24,7 @@ from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
 from core.store.postgres_open import (
     cannot_open,
     current_version,
+    keep_session,
     migrate,
     parse_url,
     reason_for,
@@ -87,7 +88,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
         try:
             pool = await asyncpg.create_pool(
                 host=t.host, port=t.port, user=t.user, password=t.password, database=t.database,
-                min_size=self.pool_min, max_size=self.pool_max, timeout=self.connect_timeout,
+                min_size=self.pool_min, max_size=self.pool_max, timeout=self.connect_timeout, reset=keep_session,
                 server_settings={
                     "application_name": "counterpoint",
                     # an acknowledged write is on disk, whatever the server's default says
