@@ -252,3 +252,13 @@ async def test_the_console_types_its_reason(service: DebateService) -> None:
     assert not (await router.handle(ADMIN, "settings reasons=ask reports=4")).error
     settings = await service.channel_settings("S1", "C1")
     assert (settings.reasons, settings.report_limit) == (ReasonsMode.ASK, 4)
+
+
+async def test_reasons_of_another_space_or_channel_cannot_be_marked_or_reported(service: DebateService) -> None:
+    poll = await open_scale_poll(service)
+    await crowd(service, poll, ONE, ["a", "b", "c"], "words")
+    rid = (await service.store.reasons(poll))[0].id
+    for outsider in (member("x", space="S2"), member("y", channel="C2")):
+        for reply in (await service.mark(outsider, rid), await service.report(outsider, rid)):
+            assert reply.error and "no longer shown" in reply.text and f"#{poll}" not in reply.text
+    assert [(r.marks, r.reports) for r in await service.store.reasons(poll) if r.id == rid] == [(0, 0)]

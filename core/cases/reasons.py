@@ -203,9 +203,12 @@ class ReasonCases(ServiceBase):
     async def _shown_reason(self, actor: Actor, reason_id: int) -> Poll:
         """The poll of a reason this member can see on a page now; otherwise the one answer 'gone'."""
         found = await self.store.get_reason(reason_id)
-        if found is None:
-            raise UserError(t("reason.gone"))
-        poll = await self._poll_in_space(actor, found.poll_id)
+        try:
+            if found is None:
+                raise UserError(t("reason.gone"))
+            poll = await self._poll_in_space(actor, found.poll_id)
+        except UserError:  # one answer for every reason this member cannot see: ids tell nothing of polls
+            raise UserError(t("reason.gone")) from None
         visible, _ = await self.visible_reasons_of(poll)
         if not any(r.id == reason_id for g in visible.groups for r in g.reasons):
             raise UserError(t("reason.gone"))
