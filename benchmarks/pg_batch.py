@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from core.models import VoteOutcome
 from core.store.postgres import PostgresStore
@@ -112,6 +111,3 @@ async def batched(store: PostgresStore) -> AsyncIterator[BatchedVotes]:
         drainer.cancel()
         await asyncio.gather(drainer, return_exceptions=True)
 
-
-async def no_reset(conn: Any) -> None:
-    """A pool reset that sends nothing: asyncpg still rolls back an open transaction before calling it."""

@@ -35,7 +35,7 @@ class Profile:
     server_cpu: float = 0.0
     wall: float = 0.0
 
-    def lines(self, label: str, votes: int) -> list[str]:
+    def lines(self, label: str, votes: int, detail: bool = True) -> list[str]:
         per = max(votes, 1)
         sent = sum(self.statements.values())
         lines = [
@@ -44,7 +44,7 @@ class Profile:
             f"    per vote: wall {self.wall / per * 1e6:.0f} us, client CPU {self.client_cpu / per * 1e6:.0f} us,"
             f" server CPU {self.server_cpu / per * 1e6:.0f} us (all server processes, both cores)",
         ]
-        for statement, n in self.statements.most_common():
+        for statement, n in self.statements.most_common() if detail else ():
             lines.append(f"    {n / per:5.2f} x {statement}")
         return lines
 

@@ -9,8 +9,10 @@ a table of the same key shape. With 3 processes every process votes as its own 1
 same polls, and the figure is all votes over the wall time from the common start to the last finish.
 Target (issue 12): service at least 1.0x raw. Every figure is printed with its ratio.
 
-`python -m benchmarks.pg_votes --profile` also counts, for one process's service votes, the time
-waiting for a pooled connection and the statements sent per vote.
+When the service misses its target, the run also counts, for one process, the statements (round trips)
+per vote, the wait for a pooled connection and the client's and server's CPU per vote, for both loops.
+`python -m benchmarks.pg_votes --profile` always does, lists every statement, and measures the
+batched-vote prototype of benchmarks/pg_batch.py beside them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import asyncpg
 
 from benchmarks import pg
 from benchmarks.common import CHANNEL, SPACE, ms, percentile, rate, record, verdict
-from benchmarks.pg_batch import batched, no_reset
+from benchmarks.pg_batch import batched
 from core.service import Actor
 
 VOTERS = 1_000  # in flight per process
@@ -136,8 +138,6 @@ async def _caster(job: Job) -> AsyncIterator[Cast]:
             # Variants measured by --profile only (benchmarks/pg_batch.py): what store changes would give.
             if "batched" in job.kind:
                 await variants.enter_async_context(batched(store))
-            if "no-reset" in job.kind:
-                store.pool._reset = no_reset  # asyncpg's own hook (create_pool(reset=...)), set late
 
             async def vote(v: int, i: int, poll: PollSpec, option: str) -> bool:
                 actor = Actor(SPACE, poll.channel_id, f"member-{job.process}-{v}")
@@ -295,17 +295,21 @@ async def main(profile: bool = False) -> list[str]:
                f"{ratio:.2f}x ({rate(service.votes, service.seconds)} vs {rate(raw.votes, raw.seconds)})",
                f">= {RATIO_TARGET}x", ok)
     lines.append(f"pg votes: service / raw asyncpg (target >= {RATIO_TARGET}x): " + " | ".join(verdicts))
-    if profile:
-        lines += await profile_votes(server)
+    if profile or any(v.endswith("MISS") for v in verdicts):
+        lines += await profile_votes(server, prototype=profile)
     return lines
 
 
-async def profile_votes(server: pg.pg.Cluster) -> list[str]:
-    """One process's loop of each kind, in this process, with its statements, pool waits and CPU counted."""
+async def profile_votes(server: pg.pg.Cluster, prototype: bool = True) -> list[str]:
+    """One process's loop of each kind, in this process, with its statements, pool waits and CPU counted.
+
+    With `prototype`, also the batched-vote prototype (benchmarks/pg_batch.py), statement by statement,
+    and with 3 processes."""
     from benchmarks.pg_profile import profiling
 
-    lines = ["-- profile: 1 process, run in the benchmark's own process with the counters on"]
-    for kind in ("raw", "service", "service no-reset", "service batched", "service batched no-reset"):
+    kinds = ("raw", "service", "service batched") if prototype else ("raw", "service")
+    lines = ["-- where a vote's time goes: 1 process, in the benchmark's own process with counters on"]
+    for kind in kinds:
         with pg.database(server) as dsn:
             polls = await _prepare(kind, dsn)
             async with _caster(Job(kind, dsn, 0, polls, pool_size())) as cast:
@@ -316,14 +320,16 @@ async def profile_votes(server: pg.pg.Cluster) -> list[str]:
                 await _check(dsn, polls, 1, check)
                 if check.errors:
                     lines.append(f"  !! {kind}: tallies do not add up")
-        lines += profile.lines(f"{kind} ({rate(len(latencies), profile.wall)})", len(latencies))
-    for kind in ("raw", "service batched"):  # does the batched prototype hold with 3 processes?
-        figures = await measure(server, kind, 3)
-        lines.append("  " + figures.line() + "   [children, no counters]")
+        lines += profile.lines(f"{kind} ({rate(len(latencies), profile.wall)})", len(latencies), detail=prototype)
+    if prototype:
+        for kind in ("raw", "service batched"):  # does the batched prototype hold with 3 processes?
+            figures = await measure(server, kind, 3)
+            lines.append("  " + figures.line() + "   [children, no counters]")
     return lines
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", action="store_true", help="also profile one process's service votes")
+    parser.add_argument("--profile", action="store_true",
+                        help="always profile, statement by statement, with the batched-vote prototype")
     print("\n".join(asyncio.run(main(parser.parse_args().profile))))
