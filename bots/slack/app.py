@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bots.slack import blocks, forms
+from bots.slack import blocks, forms, reasons
 from bots.slack.access import AdminDirectory, ChannelAccess
 from bots.slack.charts import chart_by_dm
 from bots.slack.errors import frames, slack_error
@@ -95,6 +95,8 @@ class SlackAdapter(SlackPort):
         self.app.action(re.compile(".*"))(self.on_action)  # one door for every button: service.press judges
         self.app.command(service.command)(self.on_command)
         self.app.view(forms.ASK_CALLBACK)(self.on_ask_submitted)
+        self.reasons = reasons.SlackReasons(self)
+        self.app.view(reasons.CALLBACK)(self.reasons.on_submitted)
         self.app.event("app_home_opened")(self.on_home_opened)
 
     # -- background work ------------------------------------------------------------------------
@@ -201,8 +203,9 @@ class SlackAdapter(SlackPort):
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        self.spawn(self._press(body, action, context, respond.response_url), "slack-press", respond.response_url,
-                   PRESS_FAILED)
+        if not self.reasons.opens_form(body, action, context, respond.response_url):  # its trigger expires first
+            self.spawn(self._press(body, action, context, respond.response_url), "slack-press",
+                       respond.response_url, PRESS_FAILED)
 
     async def on_home_opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("tab", "home") == "home" and context.team_id and event.get("user"):
@@ -250,7 +253,7 @@ class SlackAdapter(SlackPort):
         # A receipt or confirmation (ephemeral, not a poll card) is replaced by its outcome;
         # a press on the channel's poll message gets a fresh private answer instead.
         replace_original = bool(container.get("is_ephemeral")) and not str(action.get("block_id") or "").startswith(
-            blocks.POLL_ACTIONS_PREFIX)
+            blocks.POLL_ACTIONS_PREFIX) and not reasons.answers_anew(str(action.get("value") or ""))
         await self.deliver(reply, actor, response_url, replace=replace_original)
 
     async def deliver(self, reply: Reply, actor: Actor, response_url: str | None, replace: bool = False) -> None:
@@ -298,7 +301,8 @@ class SlackAdapter(SlackPort):
     async def _webhook(self, response_url: str, reply: Reply, replace: bool) -> None:
         webhook = AsyncWebhookClient(response_url, session=self._session(), retry_handlers=retry_handlers())
         sent = await webhook.send(text=blocks.reply_fallback(reply), blocks=blocks.reply_blocks(reply),
-                                  response_type="ephemeral", replace_original=replace)
+                                  response_type="ephemeral", replace_original=replace, unfurl_links=False,
+                                  unfurl_media=False)
         if sent.status_code != 200:
             log.warning("response_url answered HTTP %s: %s", sent.status_code, slack_error(Exception(sent.body)))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from bots.reason_text import reason_parts, split_lines
 from core.actions import ActionError, ActionKind, decode
 from core.catalogue import t
 from core.moments import plain as plain_moment
@@ -122,6 +123,18 @@ def field_section(name: str, value: str) -> Block:
     return {"type": "section", "text": _mrkdwn_text(head + (fit_mrkdwn(value, SECTION_MAX - len(head)) or " "))}
 
 
+def literal_sections(text: str) -> list[Block]:
+    """Members' reasons as plain_text: Slack shows it as typed (no mrkdwn, no mention, no link markup),
+    over as many sections as it takes to show it whole."""
+    return [{"type": "section", "text": {"type": "plain_text", "text": clip(chunk, SECTION_MAX) or " ",
+                                         "emoji": False}}
+            for chunk in split_lines(plain_times(text), SECTION_MAX)]
+
+
+def literal_field(name: str, value: str) -> list[Block]:
+    return [section_raw(f"*{fit_plain_mrkdwn(name, 200)}*"), *literal_sections(value)]
+
+
 def results_text(results: ResultsView) -> str:
     """Bars in a code span so they line up; labels stay proportional and readable (and say what each bar is)."""
     if results.hidden_note:
@@ -187,6 +200,7 @@ def action_rows(buttons: tuple[Button, ...], block_prefix: str) -> list[Block]:
 def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSAGE_MAX_BLOCKS) -> list[Block]:
     """One card as blocks: title, status, context, text, fields, results, buttons, footer; within `max_blocks`."""
     head: list[Block] = []
+    literal = reason_parts(card)
     if card.title:
         head.append(title_block(card.title, card.marker))
     if card.status:  # right under the question, in each reader's own time zone
@@ -194,7 +208,7 @@ def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSA
     if card.context:
         head.append(context(card.context))
     if card.text:
-        head.append(section(card.text))
+        head.extend(literal_sections(card.text) if literal.text else [section(card.text)])
     tail: list[Block] = []
     if card.results is not None:
         tail.append(section_raw(results_text(card.results)))
@@ -203,7 +217,8 @@ def card_blocks(card: Card, *, interactive: bool = True, max_blocks: int = MESSA
         tail.extend(action_rows(card.buttons, prefix))
     if card.footer:
         tail.append(context_plain(card.footer))
-    fields = [field_section(f.name, f.value) for f in card.fields]
+    fields = [block for i, f in enumerate(card.fields) for block in (
+        literal_field(f.name, f.value) if i in literal.fields else [field_section(f.name, f.value)])]
     room = max_blocks - len(head) - len(tail)
     if len(fields) > room:
         hidden = len(fields) - max(room - 1, 0)

@@ -48,4 +48,10 @@ MESSAGES: dict[str, Message] = {
     "slack.ask.too_many": "Give at most {most} options, one per line.",
     "slack.ask.one_option": "Give at least 2 options, or none for the scale.",
     "slack.ask.bad_form": "That form did not come from a channel I know; run the command again in the channel.",
+
+    # bots/slack/reasons.py: the reason form (a modal; title, submit and close at most 24 characters).
+    "slack.reason.submit": "Save",
+    "slack.reason.close": "Cancel",
+    "slack.reason.form_failed": "I could not open the reason form: Slack said `{error}`. Type {command} instead.",
+    "slack.reason.bad_form": "This form is out of date. Press the button on your vote again.",
 }
