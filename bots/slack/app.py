@@ -245,9 +245,8 @@ class SlackAdapter(SlackPort):
         self, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext, response_url: str | None
     ) -> None:
         channel = context.channel_id or (body.get("container") or {}).get("channel_id") or ""
-        # Buttons only lead to member use cases (vote, retract, read, forget), so no users.info
-        # round trip per vote; look admin rights up here if an admin button is ever added.
-        actor = self.actor(context.team_id or "", channel, context.user_id or "")
+        # Admin rights (a users.info round trip) only for the facilitators' buttons: never per vote.
+        actor = await self.reasons.press_actor(str(action.get("value") or ""), context, channel)
         reply = await self.service.press(actor, str(action.get("value") or ""))
         container = body.get("container") or {}
         # A receipt or confirmation (ephemeral, not a poll card) is replaced by its outcome;

@@ -25,6 +25,7 @@ from core.presenter_reasons import ReasonForm, add_button, delete_button
 from core.reasons import MAX_LENGTH, ReasonTextError, check_text
 from core.render import Card, Reply
 from core.text import clean_typed, clip
+from core.usecase import Actor
 
 if TYPE_CHECKING:
     from bots.slack.app import SlackAdapter
@@ -36,8 +37,8 @@ TEXT = "reason"  # block_id and action_id of the text input
 METADATA_PREFIX = "cp1:reason:"
 _METADATA = re.compile(r"^cp1:reason:([CGD][A-Z0-9]{2,30}):([0-9]{1,18})$")
 # Answers that leave the message they were pressed on in place: a page keeps its other reasons' buttons.
-_ANSWER_ANEW = frozenset({ActionKind.MARK, ActionKind.UNMARK, ActionKind.REPORT, ActionKind.HIDE,
-                          ActionKind.RESTORE})
+_FACILITATORS = frozenset({ActionKind.HIDE, ActionKind.RESTORE})
+_ANSWER_ANEW = frozenset({ActionKind.MARK, ActionKind.UNMARK, ActionKind.REPORT}) | _FACILITATORS
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
@@ -53,12 +54,16 @@ def form_poll(value: str) -> int | None:
     return action.poll_id if action.kind is ActionKind.REASON_FORM else None
 
 
+def _kind(value: str) -> ActionKind | None:
+    try:
+        return decode(value).kind
+    except ActionError:
+        return None
+
+
 def answers_anew(value: str) -> bool:
     """Whether the answer to this button comes as a new private message instead of replacing the one pressed."""
-    try:
-        return decode(value).kind in _ANSWER_ANEW
-    except ActionError:
-        return False
+    return _kind(value) in _ANSWER_ANEW
 
 
 def reason_modal(form: ReasonForm, channel_id: str) -> dict[str, Any]:
@@ -108,8 +113,7 @@ def with_followups(reply: Reply, poll_id: int) -> Reply:
     """A saved reason's answer, with buttons to change or delete it again."""
     if reply.error or reply.card is not None:
         return reply
-    return replace(reply, text="", card=Card(title="", text=reply.text,
-                                             buttons=(add_button(poll_id, True), delete_button(poll_id))))
+    return replace(reply, card=Card(title="", buttons=(add_button(poll_id, True), delete_button(poll_id))))
 
 
 class SlackReasons:
@@ -117,6 +121,12 @@ class SlackReasons:
 
     def __init__(self, adapter: SlackAdapter) -> None:
         self.adapter = adapter
+
+    async def press_actor(self, value: str, context: AsyncBoltContext, channel: str) -> Actor:
+        """Who pressed: with admin rights looked up only for a facilitator's button (hide, restore)."""
+        team, user = context.team_id or "", context.user_id or ""
+        admin = _kind(value) in _FACILITATORS and await self.adapter.admins.is_admin(team, user)
+        return self.adapter.actor(team, channel, user, is_admin=admin)
 
     def opens_form(self, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext,
                    response_url: str | None) -> bool:
@@ -130,7 +140,7 @@ class SlackReasons:
                            "slack-reason-form", response_url)
         return True
 
-    async def _open(self, actor: Any, poll_id: int, trigger_id: str, response_url: str | None) -> None:
+    async def _open(self, actor: Actor, poll_id: int, trigger_id: str, response_url: str | None) -> None:
         form = await self.adapter.service.reason_form(actor, poll_id)
         if isinstance(form, Reply):  # closed, switched off, no vote: said privately, no form
             await self.adapter.deliver(form, actor, response_url)
