@@ -39,6 +39,10 @@ def cluster() -> pg.Cluster | None:
     return _cluster
 
 
+def version(server: pg.Cluster) -> str:
+    return "PostgreSQL " + server.sql("SHOW server_version").strip().split()[0]
+
+
 def skip_reason() -> str:
     return SKIPPED.format(reason=_reason or "no cluster")
 

@@ -278,7 +278,7 @@ async def main(profile: bool = False) -> list[str]:
     size = pool_size()
     lines = [f"== PostgreSQL votes: {VOTES_PER_PROCESS:,} votes per process, {VOTERS:,} voters in flight per process, "
              f"{POLLS} polls, pool of {size} per process, best of {ROUNDS} alternating runs",
-             "  (PostgreSQL 15 with fsync=off in memory, on the same cores as the clients: CPU and round trips)"]
+             f"  ({pg.version(server)} with fsync=off in memory, on the clients' cores: CPU and round trips)"]
     verdicts = []
     for processes in PROCESSES:
         runs: dict[str, list[Figures]] = {"raw": [], "service": []}
