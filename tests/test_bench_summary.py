@@ -1,0 +1,41 @@
+"""`make bench` without PostgreSQL says why in one line and keeps going; its summary table marks every figure.
+
+The benchmarks themselves assert nothing about time; these check only what the run prints.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.common import Row, summary_table
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_summary_marks_each_figure_pass_miss_or_not_measured() -> None:
+    rows = [Row("votes ratio", "0.30x", ">= 1.0x", False), Row("results", "0.40 ms", "<= 2 ms", True),
+            Row("PostgreSQL votes", "skipped", ">= 1.0x", None)]
+    lines = summary_table(rows)
+    for name, verdict in (("votes ratio", "MISS"), ("results", "PASS"), ("PostgreSQL votes", "-")):
+        (line,) = (line for line in lines if line.strip().startswith(name))
+        assert line.split()[-1] == verdict
+    assert lines[-1].strip() == "1 PASS, 1 MISS, 1 not measured"
+    # one column per field, aligned: the verdicts all start at the same place
+    assert len({line.rindex(line.split()[-1]) for line in lines[2:-1]}) == 1
+
+
+def test_without_postgresql_the_pg_benchmarks_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    code = ("import asyncio; from benchmarks import pg_votes, common; "
+            "print('\\n'.join(asyncio.run(pg_votes.main()))); print('\\n'.join(common.summary_table()))")
+    env = {**os.environ, "COUNTERPOINT_PG_BIN": str(tmp_path / "no-postgres-here")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"PostgreSQL benchmarks skipped: PostgreSQL 15 server not found at {tmp_path / 'no-postgres-here'}" \
+        in done.stdout
+    skipped = [line for line in done.stdout.splitlines() if line.strip().startswith("PostgreSQL votes,")]
+    assert len(skipped) == 2 and all("skipped" in line and line.rstrip().endswith("-") for line in skipped)
+    assert "0 PASS, 0 MISS, 2 not measured" in done.stdout
