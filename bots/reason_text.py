@@ -10,11 +10,12 @@ ping a channel, so the test suite checks every reason card the core makes is rec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.actions import ActionError, ActionKind, decode
 from core.catalogue import t
-from core.render import Card
+from core.presenter_reasons import add_button, delete_button
+from core.render import Card, Reply
 
 _PAGE_BUTTONS = frozenset({ActionKind.MARK, ActionKind.UNMARK, ActionKind.REPORT})
 _MODERATION_BUTTONS = frozenset({ActionKind.HIDE, ActionKind.RESTORE})
@@ -51,6 +52,13 @@ def reason_parts(card: Card) -> ReasonParts:
         return ReasonParts(fields=every)
     name = t("reasons.outcome_field")
     return ReasonParts(fields=frozenset(i for i, f in enumerate(card.fields) if f.name == name))
+
+
+def with_followups(reply: Reply, poll_id: int) -> Reply:
+    """A saved reason's answer with buttons to change or delete it again (a card of buttons only)."""
+    if reply.error or reply.card is not None:
+        return reply
+    return replace(reply, card=Card(title="", buttons=(add_button(poll_id, True), delete_button(poll_id))))
 
 
 def split_lines(text: str, limit: int) -> list[str]:

@@ -21,6 +21,7 @@ from discord import app_commands
 from bots.discord import embeds, forms
 from bots.discord.charts import with_chart
 from bots.discord.port import DiscordPort
+from bots.discord.reasons import DiscordReasons
 from bots.discord.tree import build_groups
 from core.catalogue import t
 from core.commands import CommandRouter
@@ -104,6 +105,7 @@ class CounterpointClient(discord.Client):
         self.on_port = on_port
         self.tree = DebateTree(self)
         self.port = DiscordPort(self)
+        self.reasons = DiscordReasons(self)
         # Turns kept in the database: processes running other shards share the edit budget of each poll.
         turns = service.refresh_turns(PLATFORM, refresh_interval)
         self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
@@ -167,12 +169,16 @@ class CounterpointClient(discord.Client):
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
+        if await self.reasons.pressed(interaction, custom_id):  # a modal must be its first answer
+            return
         service = self.service
         # The label goes into log lines: never the custom_id, which names the option a member chose.
         await self.answer(interaction, lambda actor: service.press(actor, custom_id), "button press")
 
     async def _form_submitted(self, interaction: discord.Interaction) -> None:
         """A form (modal) sent back: run its command with what was typed, like the typed options."""
+        if await self.reasons.submitted(interaction):
+            return
         found = forms.submitted(interaction.data)
         if found is None:
             await self.send_text(interaction, t("discord.form.gone"))

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import discord
 
+from bots.reason_text import discord_literal, reason_parts, split_lines
 from core.actions import ActionError, ActionKind, decode
 from core.catalogue import t
 from core.moments import discord_markup, resolve, strip_tokens
@@ -124,15 +126,28 @@ def _footer_text(card: Card, marker: str | None, limit: int) -> str:
     return f"{footer} · {marker}" if footer else marker
 
 
+def literal_fields(name: str, value: str, inline: bool) -> list[tuple[str, str, bool]]:
+    """Members' reasons shown as typed, over as many fields as it takes to show them whole (1024 each);
+    a continuation field has no name of its own."""
+    chunks = split_lines(discord_literal(plain_times(value)), FIELD_VALUE_MAX)
+    return [(fit_plain(name, FIELD_NAME_MAX) if n == 0 else EMPTY, clip(chunk, FIELD_VALUE_MAX), inline)
+            for n, chunk in enumerate(chunks)]
+
+
 def card_embed(card: Card, *, marker: str | None = None) -> discord.Embed:
     """The card as one embed within Discord's limits; `marker` is written at the end of the footer."""
+    literal = reason_parts(card)
+    if literal.text:  # members' reasons: shown as typed, never as markup or mentions
+        card = replace(card, text=discord_literal(card.text))
     title = plain_times(card.title)
     # A title Discord would cut is shown whole at the top of the description instead.
     full_title = f"**{discord.utils.escape_markdown(title)}**" if len(title) > TITLE_MAX else ""
     describe = _describer(card, full_title)
     embed = discord.Embed(title=clip(title, TITLE_MAX) or None, description=describe(DESCRIPTION_MAX) or None,
                           colour=discord.Colour.blurple())
-    fields = [(fit_plain(f.name, FIELD_NAME_MAX), fit_rich(f.value, FIELD_VALUE_MAX), f.inline) for f in card.fields]
+    fields = [field for i, f in enumerate(card.fields) for field in (
+        literal_fields(f.name, f.value, f.inline) if i in literal.fields
+        else [(fit_plain(f.name, FIELD_NAME_MAX), fit_rich(f.value, FIELD_VALUE_MAX), f.inline)])]
     if card.results is not None:
         fields.extend((name, value, False) for name, value in results_fields(card.results))
     for name, value, inline in fields[:FIELDS_MAX]:
@@ -223,7 +238,8 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     if reply.text:
         kwargs["content"] = content(reply.text)
     if reply.card is not None:
-        kwargs["embed"] = card_embed(reply.card)
+        if reply.card.title or reply.card.text or reply.card.fields or reply.card.results:  # not buttons alone
+            kwargs["embed"] = card_embed(reply.card)
         view = button_view(reply.card.buttons)
         if view is not None:
             kwargs["view"] = view

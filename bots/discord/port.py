@@ -110,7 +110,8 @@ class DiscordPort:
     async def post_outcome(self, poll: Poll, card: Card) -> None:
         """In a thread started from the poll message; a reply to it when a thread cannot be made."""
         kwargs = with_chart(embeds.card_message(card, with_marker=True), card)
-        kwargs.pop("view")  # an outcome has nothing to press
+        if kwargs["view"] is None:  # nothing to press unless reasons may show ("See the reasons")
+            kwargs.pop("view")
         parts = split_ref(poll.message_ref)
         channel = self._channel(poll.channel_id, poll.space_id)
         if parts is None:

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bots.reason_text import with_followups
 from bots.slack.errors import slack_error
 from core.actions import ActionError, ActionKind, decode
 from core.catalogue import t
-from core.presenter_reasons import ReasonForm, add_button, delete_button
+from core.presenter_reasons import ReasonForm
 from core.reasons import MAX_LENGTH, ReasonTextError, check_text
-from core.render import Card, Reply
+from core.render import Reply
 from core.text import clean_typed, clip
 from core.usecase import Actor
 
@@ -107,13 +107,6 @@ def quick_error(text: str) -> str | None:
     except ReasonTextError as exc:
         return t(str(exc), limit=MAX_LENGTH, length=len(clean_typed(text)))
     return None
-
-
-def with_followups(reply: Reply, poll_id: int) -> Reply:
-    """A saved reason's answer, with buttons to change or delete it again."""
-    if reply.error or reply.card is not None:
-        return reply
-    return replace(reply, card=Card(title="", buttons=(add_button(poll_id, True), delete_button(poll_id))))
 
 
 class SlackReasons:
