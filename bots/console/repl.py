@@ -12,7 +12,7 @@ from typing import TextIO
 from bots.console.charts import CHART_DIR, ChartingConsolePort, save_chart
 from bots.console.completion import Completer
 from bots.console.terminal import LineSource, PipedLines, TerminalLines, fit, is_terminal, terminal_width
-from core.actions import Action, ActionKind, decode
+from core.actions import REASON_KINDS, Action, ActionKind, decode
 from core.catalogue import t
 from core.commands import CommandRouter
 from core.render import Button, Card, Reply, render_reply, render_text, results_lines
@@ -53,12 +53,13 @@ class ConsoleAdapter:
         self.poll_id: int | None = None
         self.poll_buttons: tuple[Button, ...] = ()
         self.confirming_forget = False
+        self.card_buttons: tuple[Button, ...] = ()  # the last answer's reason buttons, for /press N
         # Commands that take nothing after their name; /debate and /as are handled on their own.
         self.extras: dict[str, Callable[[], Awaitable[None]]] = {
             "/whoami": self.whoami, "/retract": self.retract, "/tick": self.tick, "/help": self.help,
         }
         if isinstance(self.lines, TerminalLines):
-            self.lines.complete_with(Completer(["/as", *self.extras, *QUIT]))
+            self.lines.complete_with(Completer(["/as", "/press", *self.extras, *QUIT]))
 
     def actor(self) -> Actor:
         return Actor(SPACE, CHANNEL, self.user, is_admin=self.user == self.admin_name, platform="console")
@@ -105,6 +106,8 @@ class ConsoleAdapter:
             await self.show(await self.router.handle(self.actor(), rest))
         elif word == "/as":
             self.act_as(rest)
+        elif word == "/press":
+            await self.press_card(rest)
         elif word in self.extras:
             if rest:
                 self.say(t("console.no_arguments", command=word))
@@ -118,6 +121,7 @@ class ConsoleAdapter:
             self.say(t("console.as_usage"))
             return
         self.user = name
+        self.card_buttons = ()  # another member's buttons are not theirs to press
         self.say(t("console.now_admin" if name == self.admin_name else "console.now", name=name))
 
     async def whoami(self) -> None:
@@ -135,7 +139,7 @@ class ConsoleAdapter:
             self.say(t("console.nothing_due"))
 
     async def help(self) -> None:
-        help_text = t("console.help")
+        help_text = t("console.help") + "\n" + t("console.help_press")
         if isinstance(self.lines, TerminalLines):
             help_text += "\n" + t("console.help_terminal")
         self.say(help_text)
@@ -151,6 +155,8 @@ class ConsoleAdapter:
 
     async def show(self, reply: Reply) -> None:
         card = reply.card
+        if card is not None:  # a new card replaces the buttons; a short answer leaves the page's, as in chat
+            self.card_buttons = ()
         hint = ""
         if card is not None and card.marker is not None:
             self.remember(card.buttons, card.marker)
@@ -162,6 +168,7 @@ class ConsoleAdapter:
                 hint = t("console.confirm_hint")
             elif ActionKind.RETRACT in kinds:
                 hint = t("console.retract_hint")
+            hint = "\n".join(p for p in (hint, self.pressable(card.buttons)) if p)
             card = replace(card, buttons=())
         text = render_reply(replace(reply, card=card), numbered=True)
         if text:
@@ -187,6 +194,22 @@ class ConsoleAdapter:
             refreshed = await self.service.poll_card(poll_id)
             if refreshed.results is not None:
                 self.say(self.live_results(poll_id, refreshed))
+
+    def pressable(self, buttons: tuple[Button, ...]) -> str:
+        """Reason buttons (add, keep or drop, mark, report, pages, hide, restore) as /press N lines."""
+        self.card_buttons = tuple(b for b in buttons if decode(b.payload).kind in REASON_KINDS)
+        lines = [t("console.press_line", number=i, label=f"{b.emoji} {b.label}".strip())
+                 for i, b in enumerate(self.card_buttons, start=1)]
+        return "\n".join([t("console.press_hint"), *lines]) if lines else ""
+
+    async def press_card(self, rest: str) -> None:
+        if not self.card_buttons:
+            self.say(t("console.press_nothing"))
+            return
+        if not (rest.isascii() and rest.isdigit() and 1 <= int(rest[:6]) <= len(self.card_buttons)):
+            self.say(t("console.press_usage", n=len(self.card_buttons)))
+            return
+        await self.show(await self.service.press(self.actor(), self.card_buttons[int(rest) - 1].payload))
 
     def live_results(self, poll_id: int, card: Card) -> str:
         """The results after a vote, one line per option as on the card, under a heading."""

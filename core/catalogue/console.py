@@ -42,4 +42,11 @@ MESSAGES: dict[str, Message] = {
     "console.attachment": "--- {filename} ---",
     "console.live_results": "Poll #{poll} now:",
     "console.poll_closed": "Poll #{poll} is closed.",
+    # bots/console/repl.py: buttons of reasons (issue 13) pressed by number with /press N.
+    "console.help_press": "  /press N      press button N of the last answer (reasons: keep, drop, convincing, report, "
+                          "pages, hide, restore)",
+    "console.press_hint": "Type /press N to press:",
+    "console.press_line": "  /press {number}  {label}",
+    "console.press_nothing": "The last answer has no buttons to press.",
+    "console.press_usage": "Usage: /press N, with N from 1 to {n}.",
 }
