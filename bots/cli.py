@@ -140,7 +140,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
         if args.space is None or args.space not in dict(spaces):
             # Without this an unknown space gave an empty file and no hint why.
             return _fail(_spaces_hint(args.space, settings.database_file, spaces))
-        data = await service.export_csv(args.space)
+        data = await (service.reasons_csv if args.reasons else service.export_csv)(args.space)
     if checked is None:
         sys.stdout.write(data.decode("utf-8"))
         return 0
@@ -240,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Discord server id, Slack team id, or 'console'; without it the spaces the "
                              "database knows are listed")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
+    export.add_argument("--reasons", action="store_true",
+                        help="the reasons of closed polls instead: words, side and marks as members may see "
+                             "them, never an author")
     export.set_defaults(handler=_export)
 
     from bots.discord.cli import add_discord_commands  # registers parsers only; discord loads on use

@@ -5,6 +5,11 @@ drop, convincing, report, pages, hide, restore) are pressed by number with /pres
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.test_console import run_console
@@ -59,3 +64,22 @@ def test_reasons_are_given_marked_kept_reported_moderated_and_exported(tmp_path:
         assert f"{name}" not in "".join(pages[1:]).split("--- counterpoint-reasons.csv ---")[0].replace(
             f"You are now '{name}'", "")
     assert "Traceback" not in proc.stderr
+
+
+def test_cli_export_reasons_writes_the_reasons_file_of_closed_polls(tmp_path: Path) -> None:
+    script = "\n".join([
+        "/debate post",
+        *[line for name in ("alice", "bob", "carol")
+          for line in (f"/as {name}", "1", f"/debate reason =1+1 by {name}")],
+        "/as host", "/debate close",
+    ]) + "\n"
+    assert run_console(tmp_path, script, "--user", "host").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'console.db'}"
+    proc = subprocess.run([sys.executable, "-m", "bots.cli", "export", "--space", "console", "--reasons"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.reader(io.StringIO(proc.stdout)))
+    assert rows[0] == ["poll", "question", "closed_at", "side", "reasons_on_side", "reason", "marks"]
+    assert sorted(r[5] for r in rows[1:]) == [f"'=1+1 by {n}" for n in ("alice", "bob", "carol")]  # formula-safe
+    assert all(r[3] == "Leaning security" for r in rows[1:])
