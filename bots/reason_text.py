@@ -79,7 +79,8 @@ def split_lines(text: str, limit: int) -> list[str]:
 
 # -- Discord ------------------------------------------------------------------------------------------
 
-_URL = re.compile(r"(?:https?|steam|discord)://[^\s<>]*[^\s<>.,;:!?)\]'\"]", re.IGNORECASE)
+# A link ends before typographic quotes and trailing punctuation (the core quotes reasons with “ ”).
+_URL = re.compile(r"(?:https?|steam|discord)://[^\s<>“”‘’«»]*[^\s<>.,;:!?)\]'\"“”‘’«»]", re.IGNORECASE)
 _DISCORD_MARKUP = re.compile(r"([\\*_~`|>\[\]#])")
 _EVERYONE = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _ANGLE = re.compile(r"<(?=[@#:/!&a-z])", re.IGNORECASE)  # <@1> <@&1> <#1> <:e:1> <a:e:1> </c:1> <t:1>
