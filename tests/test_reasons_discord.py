@@ -7,13 +7,20 @@ reasons whole within Discord's field limits, visibility and forget-me."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
+from bots.discord import embeds
 from bots.discord import reasons as discord_reasons
 from bots.discord.port import DiscordPort
-from bots.reason_text import discord_literal
+from bots.reason_text import discord_literal, reason_parts
+from core import presenter_reasons as cards
+from core.models import ContentPack, Reason
+from core.reasons import side_of
+from core.render import Card, Field
 from core.service import DebateService
+from core.visibility import ReasonGroup, VisibleReasons
 from tests.discord_helpers import answered, make_client, polls_in, running, text_of, vote_ids
 from tests.fakes.discord_fake import FakeDiscord, InteractionRecord, StoredMessage
 
@@ -198,3 +205,42 @@ async def test_the_outcome_post_shows_the_top_reasons_whole(fake: FakeDiscord, s
     assert_literal(outcome)
     assert custom_id(outcome, "cp1:rpage:1:1")
     assert not fake.violations
+
+
+def test_every_card_that_carries_reasons_is_recognised_and_made_literal(pack: ContentPack) -> None:
+    """The adapters find reasons by the core's own markers; a card the core makes must never slip past."""
+    prompt, axis = pack.prompts[0], pack.axis
+    low = next(o for o in prompt.options if (o.lean or 0) < 0)
+    reasons = tuple(Reason(i, 1, low.id, f"{HOSTILE} {i}", datetime(2026, 3, 2, tzinfo=UTC), mine=i == 1)
+                    for i in range(1, 4))
+    visible = VisibleReasons(True, (ReasonGroup(side_of(low, prompt), 3, reasons),), 3)
+    only_mine = cards.reasons_card(prompt, axis, 1, visible, reasons[:1], 1, 1, False)  # no buttons at all
+    page = cards.reasons_card(prompt, axis, 1, visible, reasons, 1, 2, False)
+    review = cards.moderation_card(1, reasons)
+    outcome = Card(title="Results: x", fields=(Field("Follow-up question", "**kept as markup**"),
+                                               *cards.outcome_fields(prompt, axis, visible)))
+    assert not only_mine.buttons and reason_parts(only_mine).fields == {0}
+    assert reason_parts(page).fields == {0} and not reason_parts(page).text
+    assert reason_parts(review).text
+    assert reason_parts(outcome).fields == {1}  # the core's own follow-up field keeps its rendering
+    assert not reason_parts(Card(title="Your vote", text="**x**"))
+    for card in (only_mine, page, review, outcome):
+        embed = embeds.card_embed(card)
+        shown = "\n".join([embed.description or "", *(f.value or "" for f in embed.fields)])
+        assert "<@&4242>" not in shown and "@everyone" not in shown and "**bold**" not in shown
+        assert "<https://evil.example/y_z>" in shown
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("<@123> <@!123> <@&9> <#7> </cmd:1> <:e:1> <a:e:1> <t:1:R>",
+     "<\u200b@123\\> <\u200b@!123\\> <\u200b@&9\\> <\u200b\\#7\\> <\u200b/cmd:1\\> <\u200b:e:1\\> <\u200ba:e:1\\> "
+     "<\u200bt:1:R\\>"),
+    ("@everyone @HERE", "@\u200beveryone @\u200bHERE"),
+    ("**b** __u__ ~~s~~ `c` ||x|| > q # h \\",
+     "\\*\\*b\\*\\* \\_\\_u\\_\\_ \\~\\~s\\~\\~ \\`c\\` \\|\\|x\\|\\| \\> q \\# h \\\\"),
+    ("see https://a.example/x_y, and “https://b.example/z”.",
+     "see <https://a.example/x_y>, and “<https://b.example/z>”."),
+    ("[t](https://a.example)", "\\[t\\](<https://a.example>)"),
+])
+def test_discord_literal(typed: str, shown: str) -> None:
+    assert discord_literal(typed) == shown
