@@ -88,13 +88,15 @@ def record(name: str, figure: str, target: str, ok: bool | None) -> None:
 def summary_table(rows: Sequence[Row] | None = None) -> list[str]:
     """One line per recorded figure: what, the figure, its target and PASS/MISS (or - when not measured)."""
     rows = SUMMARY if rows is None else rows
-    widths = [max([len(h)] + [len(getattr(r, f)) for r in rows]) for h, f in
-              (("benchmark", "name"), ("figure", "figure"), ("target", "target"))]
-    def fmt(a: str, b: str, c: str, d: str) -> str:
-        return f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}"
-    lines = [fmt("benchmark", "figure", "target", "verdict"), fmt(*("-" * w for w in widths), "-------")]
-    for r in rows:
-        lines.append(fmt(r.name, r.figure, r.target, "-" if r.ok is None else verdict(r.ok)))
+    table = [("benchmark", "figure", "target", "verdict")]
+    table += [(r.name, r.figure, r.target, "-" if r.ok is None else verdict(r.ok)) for r in rows]
+    widths = [max(len(cells[i]) for cells in table) for i in range(3)]
+
+    def fmt(cells: tuple[str, str, str, str]) -> str:
+        return "  " + "  ".join(cell.ljust(w) for cell, w in zip(cells[:3], widths, strict=True)) + "  " + cells[3]
+
+    lines = [fmt(table[0]), fmt(("-" * widths[0], "-" * widths[1], "-" * widths[2], "-------"))]
+    lines += [fmt(cells) for cells in table[1:]]
     passed = sum(r.ok is True for r in rows)
     missed = sum(r.ok is False for r in rows)
     lines.append(f"  {passed} PASS, {missed} MISS, {len(rows) - passed - missed} not measured")
