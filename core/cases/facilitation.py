@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from core import presenter
 from core.cases.base import ServiceBase
-from core.catalogue import t
+from core.catalogue import count, t
 from core.content.fields import LABEL_MAX, QUESTION_MAX
 from core.durations import format_duration, parse_duration
 from core.models import Option, ReasonsMode
@@ -164,7 +164,8 @@ class FacilitationCases(ServiceBase):
             duration=format_duration(saved.poll_duration or self.poll_duration), members_post=saved.members_post,
             change=self.cmd(actor, "settings", k="5", results="after-close", duration="24h", **{"members-post": "on"}),
             floor=MIN_VOTES_FLOOR, most=MAX_MIN_VOTES, saved=changed != current)
-        text += "\n" + t("settings.reasons_line", mode=saved.reasons.value, limit=saved.report_limit)
+        text += "\n" + t("settings.reasons_line", mode=saved.reasons.value,
+                                   reports=count(saved.report_limit, "report"))
         return Reply(text=text, announce=" ".join(announce) or None, refresh_polls=refresh)
 
     @answers_errors

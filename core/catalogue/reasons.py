@@ -88,7 +88,7 @@ MESSAGES: dict[str, Message] = {
     "noun.report": Plural("report", "reports"),
     # Settings
     "settings.bad_reasons": "reasons must be off, optional or ask, not '{value}'.",
-    "settings.reasons_line": ("Reasons: {mode}; a reason is hidden after {limit} reports until a facilitator "
+    "settings.reasons_line": ("Reasons: {mode}; a reason is hidden after {reports} until a facilitator "
                               "reviews it."),
     # Export
     "export.reasons_done": "Here are the reasons of closed polls: words, choice and marks only, never an author.",
