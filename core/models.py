@@ -119,6 +119,9 @@ class VoteOutcome:
     poll_id: int
     option_id: str | None = None
     previous_option_id: str | None = None
+    # The option the member's reason on this poll is attached to, read in the vote's own write (so the
+    # receipt's offer costs no extra store call); None when they have none, or the poll refused the vote.
+    reason_option_id: str | None = None
 
     @property
     def changed_results(self) -> bool:

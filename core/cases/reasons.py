@@ -18,7 +18,7 @@ from core.actions import Action, ActionKind
 from core.cases.base import ServiceBase
 from core.catalogue import t
 from core.export import reasons_csv
-from core.models import Poll, ReasonKind, ReasonsMode
+from core.models import Poll, ReasonKind, ReasonsMode, VoteOutcome
 from core.presenter import OUTCOME_MARKER
 from core.reasons import MAX_LENGTH, ReasonTextError, check_text, interleave, page_of, rank, with_exposure
 from core.render import Attachment, Card, Reply
@@ -76,30 +76,29 @@ class ReasonCases(ServiceBase):
 
     # -- the vote receipt -----------------------------------------------------------------------
 
-    async def vote(self, actor: Actor, poll_id: int, option_id: str) -> Reply:
-        """The vote (core.cases.voting), its receipt offering a reason - or keep/drop when one was left behind."""
-        reply: Reply = await super().vote(actor, poll_id, option_id)  # type: ignore[misc]
-        if reply.error or not reply.refresh_polls or reply.card is None:
+    async def _vote_receipt(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply) -> Reply:
+        """The vote's receipt (core.cases.voting) offering a reason - or keep/drop when one was left behind."""
+        if reply.card is None:
             return reply
         try:
-            return await self._offer(actor, poll_id, option_id, reply, reply.card)
+            return await self._offer(actor, poll, outcome, reply, reply.card)
         except (StoreError, UserError) as exc:  # the vote stands; only the offer is missing
             log.warning("the reason offer of a vote receipt could not be made: %s", type(exc).__name__)
             return reply
 
-    async def _offer(self, actor: Actor, poll_id: int, option_id: str, reply: Reply, card: Card) -> Reply:
-        poll = await self._poll_in_space(actor, poll_id, for_vote=True)
+    async def _offer(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply, card: Card) -> Reply:
         mode = await self._receipt_mode(poll)
         if mode is ReasonsMode.OFF:
             return reply
-        mine = await self.store.my_reason(poll.id, self._key(actor))
+        # Where the member's reason sits came back with the vote itself: no store read on the vote path.
+        has_reason = outcome.reason_option_id is not None
         extra = [t("reason.command_hint", command=self.cmd(actor, "reason", text="…"))] if actor.platform == "console" \
             else []
-        if mine is not None and mine.option_id != option_id:
+        if has_reason and outcome.reason_option_id != outcome.option_id:
             text, buttons = t("reason.keep_or_drop"), cards.keep_buttons(poll.id)
         else:
-            text = t("reason.ask") if mode is ReasonsMode.ASK and mine is None else ""
-            buttons = (cards.add_button(poll.id, mine is not None),)
+            text = t("reason.ask") if mode is ReasonsMode.ASK and not has_reason else ""
+            buttons = (cards.add_button(poll.id, has_reason),)
         body = "\n".join(p for p in (card.text, text, *extra) if p)
         return replace(reply, card=replace(card, text=body, buttons=card.buttons + buttons))
 

@@ -6,7 +6,7 @@ from core import presenter
 from core.actions import Action, ActionKind
 from core.cases.base import ServiceBase
 from core.catalogue import t
-from core.models import VoteKind
+from core.models import Poll, VoteKind, VoteOutcome
 from core.moments import moment
 from core.render import Button, Card, PollPost, Reply, Style
 from core.roles import Access
@@ -70,11 +70,16 @@ class VotingCases(ServiceBase):
             return Reply(text=t("vote.unchanged", label=label),
                          card=Card(title=t("vote.receipt_title"), buttons=(retract,)))
         key = "vote.changed" if outcome.kind is VoteKind.CHANGED else "vote.cast"
-        return Reply(
+        return await self._vote_receipt(actor, poll, outcome, Reply(
             text=t(key, label=label, until=until),
             card=Card(title=t("vote.receipt_title"), text=t("vote.only_you"), buttons=(retract,)),
             refresh_polls=(poll.id,),
-        )
+        ))
+
+    async def _vote_receipt(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply) -> Reply:
+        """The receipt of a cast or changed vote; cases that add to it (reasons) override this, and read
+        what they need from `outcome` rather than the store, which would cost every vote a round trip."""
+        return reply
 
     @answers_errors
     async def retract(self, actor: Actor, poll_id: int) -> Reply:

@@ -35,6 +35,7 @@ from core.store.postgres_refresh import PgRefreshQueries
 from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row, vote_lock_keys
 from core.store.postgres_schedules import PgScheduleQueries
 from core.store.postgres_spaces import PgSpaceQueries
+from core.store.postgres_votes import apply_tally_deltas, read_vote_row
 from core.store.vote_plan import PollWindow, VoteRequest, VoteRow, plan_votes
 
 __all__ = ["PostgresStore"]
@@ -266,16 +267,15 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
             poll = await conn.fetchrow("SELECT closes_at, closed_at FROM polls WHERE id = $1 FOR SHARE", req.poll_id)
             windows = {} if poll is None else {req.poll_id: PollWindow(poll[0], poll[1])}
             existing: dict[tuple[int, str], VoteRow] = {}
+            reasons: dict[tuple[int, str], str] = {}
             if poll is not None and windows[req.poll_id].accepts(req.at):
                 await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *vote_lock_keys(req.poll_id, req.voter_key))
-                row = await conn.fetchrow(
-                    "SELECT option_id, first_option_id, updated_at FROM votes WHERE poll_id = $1 AND voter_key = $2 "
-                    "FOR UPDATE",
-                    req.poll_id, req.voter_key,
-                )
+                row, reason_option = await read_vote_row(conn, req)
                 if row is not None:
-                    existing[(req.poll_id, req.voter_key)] = VoteRow(row[0], row[1], row[2])
-            plan = plan_votes([req], windows, existing)
+                    existing[(req.poll_id, req.voter_key)] = row
+                if reason_option is not None:
+                    reasons[(req.poll_id, req.voter_key)] = reason_option
+            plan = plan_votes([req], windows, existing, reasons)
             for (p, v), vote in plan.rows.items():
                 await conn.execute(
                     "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) "
@@ -289,7 +289,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
                     "INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES ($1, $2, $3, $4, $5)",
                     plan.events,
                 )
-            await _apply_tally_deltas(conn, plan.tally_deltas)
+            await apply_tally_deltas(conn, plan.tally_deltas)
             return plan.outcomes[0]
 
     async def current_vote(self, poll_id: int, voter_key: str) -> str | None:
@@ -334,7 +334,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
             # Only open polls drop the vote (as a retract would). A closed poll's final counts stay:
             # changing them would tell anyone comparing results before and after how this member voted.
             held = Counter((r[0], r[1], r[2]) for r in rows if r[2] is not None and r[0] in open_ids)
-            await _apply_tally_deltas(conn, Counter({key: -n for key, n in held.items()}))
+            await apply_tally_deltas(conn, Counter({key: -n for key, n in held.items()}))
             in_space, reasons = "poll_id IN (SELECT id FROM polls WHERE space_id = $2)", await forget_reasons(
                 conn, space_id, voter_key)  # before the votes it reads
             votes = await conn.execute(f"DELETE FROM votes WHERE voter_key = $1 AND {in_space}", voter_key, space_id)
@@ -371,26 +371,6 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
             pairs.setdefault(poll_id, {})[(first, current)] = n
         polls = [poll_from_row(r) for r in rows]
         return [(p, Tally(p.id, pairs.get(p.id, {}))) for p in polls]
-
-
-async def _apply_tally_deltas(conn: asyncpg.Connection, deltas: Counter[tuple[int, str, str]]) -> None:
-    """Write tally changes in key order (concurrent writers then lock rows in one order, never a cycle).
-
-    Decrements go through UPDATE (the row exists); increments through an upsert, whose proposed row
-    must itself pass CHECK (n >= 0).
-    """
-    for (poll_id, first, current), n in sorted(deltas.items()):
-        if n < 0:
-            await conn.execute(
-                "UPDATE tallies SET n = n + $1 WHERE poll_id = $2 AND first_option_id = $3 AND option_id = $4",
-                n, poll_id, first, current,
-            )
-        elif n > 0:
-            await conn.execute(
-                "INSERT INTO tallies (poll_id, first_option_id, option_id, n) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (poll_id, first_option_id, option_id) DO UPDATE SET n = tallies.n + excluded.n",
-                poll_id, first, current, n,
-            )
 
 
 # Every public coroutine, the scheduler's and spaces' queries included, reports driver failures

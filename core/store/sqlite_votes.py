@@ -28,11 +28,15 @@ def _col(i: int, source: str = "value") -> str:
 
 
 # The polls and the current votes a batch touches, in one step. CROSS JOIN keeps json_each outside,
-# so each key is a primary-key lookup in votes: a batch costs the same at any table size.
+# so each key is a primary-key lookup in votes: a batch costs the same at any table size. Each vote
+# brings the option its member's reason is on (a unique-key lookup), for the receipt's offer: a reason
+# exists only beside its author's vote row (saved with a vote, deleted before the votes), so reading
+# it through the vote row misses none.
 _READ = (
     "SELECT (SELECT json_group_array(json_array(id, closes_at, closed_at)) FROM polls "
     "WHERE id IN (SELECT value FROM json_each(?1))), "
-    "(SELECT json_group_array(json_array(t.poll_id, t.voter_key, t.option_id, t.first_option_id)) "
+    "(SELECT json_group_array(json_array(t.poll_id, t.voter_key, t.option_id, t.first_option_id, "
+    "(SELECT r.option_id FROM reasons r WHERE r.poll_id = t.poll_id AND r.voter_key = t.voter_key))) "
     f"FROM json_each(?2) k CROSS JOIN votes t "
     f"ON t.poll_id = {_col(0, 'k.value')} AND t.voter_key = {_col(1, 'k.value')})"
 )
@@ -68,10 +72,13 @@ def apply_votes(conn: sqlite3.Connection, requests: list[VoteRequest]) -> list[V
     polls_json, votes_json = conn.execute(_READ, (json.dumps(poll_ids), json.dumps(keys))).fetchone()
     windows = {p: PollWindow(_dt(closes), _dt(closed)) for p, closes, closed in json.loads(polls_json)}
     # updated_at is not read: the plan stamps every row it writes with its request's time.
-    existing: dict[Key, VoteRow] = {
-        (p, v): VoteRow(option, first, datetime.min) for p, v, option, first in json.loads(votes_json)
-    }
-    plan = plan_votes(requests, windows, existing)
+    existing: dict[Key, VoteRow] = {}
+    reasons: dict[Key, str] = {}
+    for p, v, option, first, reason_option in json.loads(votes_json):
+        existing[(p, v)] = VoteRow(option, first, datetime.min)
+        if reason_option is not None:
+            reasons[(p, v)] = reason_option
+    plan = plan_votes(requests, windows, existing, reasons)
     stamps: dict[datetime, str] = {}  # a batch's requests share few distinct times: format each once
 
     def stamp(at: datetime) -> str:

@@ -8,6 +8,7 @@ statements inside one transaction. Keeping the rules here means every backend co
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,12 +52,19 @@ class VotePlan:
 
 
 def plan_votes(
-    requests: list[VoteRequest], polls: dict[int, PollWindow], existing: dict[Key, VoteRow]
+    requests: list[VoteRequest],
+    polls: dict[int, PollWindow],
+    existing: dict[Key, VoteRow],
+    reasons: Mapping[Key, str] | None = None,
 ) -> VotePlan:
+    """`reasons`: the option each member's reason is on (read with `existing`), passed on in the outcomes
+    of requests the poll accepts; a vote never moves a reason, so it holds for the whole batch."""
     plan = VotePlan()
     state: dict[Key, VoteRow | None] = {}
+    reasons = reasons or {}
     for req in requests:
         key = (req.poll_id, req.voter_key)
+        hint = reasons.get(key)
         window = polls.get(req.poll_id)
         if window is None:
             plan.outcomes.append(VoteOutcome(VoteKind.UNKNOWN_POLL, req.poll_id, req.option_id))
@@ -68,20 +76,20 @@ def plan_votes(
         current = row.option_id if row else None
         if req.option_id is None:
             if row is None or current is None:
-                plan.outcomes.append(VoteOutcome(VoteKind.NOTHING_TO_RETRACT, req.poll_id))
+                plan.outcomes.append(VoteOutcome(VoteKind.NOTHING_TO_RETRACT, req.poll_id, reason_option_id=hint))
                 continue
             plan.tally_deltas[(req.poll_id, row.first_option_id, current)] -= 1
             row = VoteRow(None, row.first_option_id, req.at)
             plan.events.append((req.poll_id, req.voter_key, "retract", None, req.at))
-            outcome = VoteOutcome(VoteKind.RETRACTED, req.poll_id, None, current)
+            outcome = VoteOutcome(VoteKind.RETRACTED, req.poll_id, None, current, hint)
         elif current == req.option_id:
-            plan.outcomes.append(VoteOutcome(VoteKind.UNCHANGED, req.poll_id, current, current))
+            plan.outcomes.append(VoteOutcome(VoteKind.UNCHANGED, req.poll_id, current, current, hint))
             continue
         elif row is None:
             row = VoteRow(req.option_id, req.option_id, req.at)
             plan.tally_deltas[(req.poll_id, req.option_id, req.option_id)] += 1
             plan.events.append((req.poll_id, req.voter_key, "cast", req.option_id, req.at))
-            outcome = VoteOutcome(VoteKind.CAST, req.poll_id, req.option_id)
+            outcome = VoteOutcome(VoteKind.CAST, req.poll_id, req.option_id, reason_option_id=hint)
         else:
             if current is not None:
                 plan.tally_deltas[(req.poll_id, row.first_option_id, current)] -= 1
@@ -90,7 +98,7 @@ def plan_votes(
             kind = "change" if current is not None else "cast"
             plan.events.append((req.poll_id, req.voter_key, kind, req.option_id, req.at))
             outcome = VoteOutcome(
-                VoteKind.CHANGED if current is not None else VoteKind.CAST, req.poll_id, req.option_id, current
+                VoteKind.CHANGED if current is not None else VoteKind.CAST, req.poll_id, req.option_id, current, hint
             )
         state[key] = row
         plan.rows[key] = row
