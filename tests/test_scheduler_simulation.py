@@ -100,7 +100,11 @@ class Recorder:
         self._maybe_crash("after the platform accepted the outcome, before the store recorded it")
 
     async def find_outcome_message(self, poll: Poll) -> str | None:
-        self._refuse(poll)
+        try:  # a retry first looks for an earlier outcome: the channel refusing that is refusing the outcome
+            self._refuse(poll)
+        except Refused:
+            self.refused_outcomes[poll.id] += 1
+            raise
         return f"{poll.channel_id}:{poll.id}:outcome" if self.outcomes[poll.id] else None
 
 
