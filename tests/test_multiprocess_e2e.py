@@ -88,7 +88,11 @@ async def test_three_processes_one_database(tmp_path: Path, pg_dsn: str) -> None
         procs = [start_bot(tmp_path, slack, port, pg_dsn, n) for n, port in enumerate(ports)]
         try:
             await asyncio.gather(*(wait_healthy(port, proc) for port, proc in zip(ports, procs, strict=True)))
-            await slack.wait_for(lambda: with_event(slack, POLL_EVENT_TYPE), timeout=15)
+            try:  # a generous deadline: three processes start on two busy cores
+                await slack.wait_for(lambda: with_event(slack, POLL_EVENT_TYPE), timeout=60)
+            except TimeoutError:
+                logs = "\n".join((tmp_path / f"bot{n}.log").read_text()[-2000:] for n in range(PROCESSES))
+                raise AssertionError(f"no scheduled post within 60 s; the bots said:\n{logs}") from None
             message = copy.deepcopy(with_event(slack, POLL_EVENT_TYPE)[0])
             options = [b["value"] for b in vote_buttons(message)]
 
@@ -112,7 +116,7 @@ async def test_three_processes_one_database(tmp_path: Path, pg_dsn: str) -> None
                         for n, (user, value) in enumerate(batch)))
                     assert statuses == [200] * len(batch)
                     await slack.wait_for(lambda b=batch, nm=name: len(
-                        [r for r in slack.responses if r.tag.startswith(f"{nm}-")]) == len(b), timeout=15)
+                        [r for r in slack.responses if r.tag.startswith(f"{nm}-")]) == len(b), timeout=45)
 
                 assert await post(http, ports[1], slash_body(text="close", user_id=ADMIN, team_id=TEAM_ID,
                                                              channel_id=CHANNEL,
