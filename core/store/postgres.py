@@ -1,26 +1,26 @@
 """The PostgreSQL Store: asyncpg with a connection pool, for several bot processes on one database.
 
-Every write is one transaction on a pooled connection and returns only after its COMMIT, with
-synchronous_commit on: an acknowledged vote is on the server's disk (no batching acknowledges early).
+Every write returns only after its COMMIT, with synchronous_commit on: an acknowledged vote is on the
+server's disk. Votes go through one group-commit writer per store (postgres_batch.py), which applies a
+process's queued votes in one transaction and answers them after it; every other write is its own.
 Concurrency comes from the pool; correctness between processes comes from the database itself (row
 locks, ON CONFLICT, the one-open-poll unique index, advisory locks), never from this process's memory.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
 
 from core.models import Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
+from core.store.postgres_batch import PgVoteWriter
 from core.store.postgres_open import (
     cannot_open,
     current_version,
@@ -32,23 +32,17 @@ from core.store.postgres_open import (
 )
 from core.store.postgres_reasons import CLOSED_BEFORE, PgReasonQueries, forget_reasons, purge_reasons
 from core.store.postgres_refresh import PgRefreshQueries
-from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row, vote_lock_keys
+from core.store.postgres_rows import POLL_COLUMNS, LeaseClock, affected, aware, poll_from_row
 from core.store.postgres_schedules import PgScheduleQueries
 from core.store.postgres_spaces import PgSpaceQueries
-from core.store.postgres_votes import apply_tally_deltas, read_vote_row
-from core.store.vote_plan import PollWindow, VoteRequest, VoteRow, plan_votes
+from core.store.postgres_votes import apply_tally_deltas
+from core.store.vote_plan import VoteRequest
 
 __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
 
 _VISIBLE = "abandoned_at IS NULL"  # abandoned polls (post refused) appear in no listing
-
-
-@dataclass
-class _KeyLock:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
 
 
 class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReasonQueries):
@@ -78,7 +72,7 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
         self.lock_timeout = lock_timeout
         self.lease_clock: LeaseClock = lease_clock
         self._pool: asyncpg.Pool | None = None
-        self._vote_locks: dict[tuple[int, str], _KeyLock] = {}
+        self._writer: PgVoteWriter | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -108,8 +102,13 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
                 raise
             raise cannot_open(t, reason_for(exc, t)) from exc
         self._pool = pool
+        self._writer = PgVoteWriter(pool.acquire)
+        self._writer.start()
 
     async def close(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.stop()  # the votes queued so far are applied and answered first
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()  # waits for the connections in use to be released: running writes finish
@@ -241,56 +240,12 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
         return await self._vote(VoteRequest(poll_id, voter_key, None, aware(at)))
 
     async def _vote(self, req: VoteRequest) -> VoteOutcome:
-        """Votes of one member on one poll from this process apply in the order they were asked for (FIFO
-        lock per key; a member's quick clicks end on the last one); across processes the database orders them."""
-        key = (req.poll_id, req.voter_key)
-        entry = self._vote_locks.setdefault(key, _KeyLock())
-        entry.users += 1
-        try:
-            async with entry.lock:
-                return await self._vote_tx(req)
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._vote_locks[key]
-
-    async def _vote_tx(self, req: VoteRequest) -> VoteOutcome:
-        """One vote, one transaction, linearizable per (poll, voter) across processes.
-
-        The poll row is held FOR SHARE (a close waits for the vote, so no vote lands after a close),
-        an advisory lock on (poll, voter) makes two first votes of one member take turns (there is no
-        row yet to lock), and the vote row is read FOR UPDATE (so an erasure and a vote take turns).
-        Only then is the outcome planned from what was read: no other process can change it meanwhile.
-        Tally rows are written in key order so concurrent voters never deadlock on them.
-        """
-        async with self._tx() as conn:
-            poll = await conn.fetchrow("SELECT closes_at, closed_at FROM polls WHERE id = $1 FOR SHARE", req.poll_id)
-            windows = {} if poll is None else {req.poll_id: PollWindow(poll[0], poll[1])}
-            existing: dict[tuple[int, str], VoteRow] = {}
-            reasons: dict[tuple[int, str], str] = {}
-            if poll is not None and windows[req.poll_id].accepts(req.at):
-                await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *vote_lock_keys(req.poll_id, req.voter_key))
-                row, reason_option = await read_vote_row(conn, req)
-                if row is not None:
-                    existing[(req.poll_id, req.voter_key)] = row
-                if reason_option is not None:
-                    reasons[(req.poll_id, req.voter_key)] = reason_option
-            plan = plan_votes([req], windows, existing, reasons)
-            for (p, v), vote in plan.rows.items():
-                await conn.execute(
-                    "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (poll_id, voter_key) DO UPDATE SET "
-                    "option_id = excluded.option_id, first_option_id = excluded.first_option_id, "
-                    "updated_at = excluded.updated_at",
-                    p, v, vote.option_id, vote.first_option_id, vote.updated_at,
-                )
-            if plan.events:
-                await conn.executemany(
-                    "INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES ($1, $2, $3, $4, $5)",
-                    plan.events,
-                )
-            await apply_tally_deltas(conn, plan.tally_deltas)
-            return plan.outcomes[0]
+        """Queued for the store's group-commit writer (core/store/postgres_batch.py); answered after COMMIT.
+        One writer per process keeps a member's votes from this process in the order they were asked for;
+        across processes the database orders them (row and advisory locks)."""
+        if self._writer is None:
+            raise StoreError("the store is not open")
+        return await self._writer.vote(req)
 
     async def current_vote(self, poll_id: int, voter_key: str) -> str | None:
         return await self.pool.fetchval(
