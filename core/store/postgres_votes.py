@@ -1,29 +1,10 @@
-"""The vote path's statements on PostgreSQL (postgres.py's _vote_tx runs them in its transaction)."""
+"""Tally writes shared by PostgreSQL's erasure path (votes themselves: postgres_batch.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import asyncpg
-
-from core.store.vote_plan import VoteRequest, VoteRow
-
-# The member's vote row, locked, with the option their reason on the poll is on (for the receipt's
-# offer) in the same round trip. A reason exists only beside its author's vote row (saved with a vote,
-# deleted before the votes), so reading it through the vote row misses none.
-_VOTE_ROW = (
-    "SELECT v.option_id, v.first_option_id, v.updated_at, "
-    "(SELECT r.option_id FROM reasons r WHERE r.poll_id = v.poll_id AND r.voter_key = v.voter_key) "
-    "FROM votes v WHERE v.poll_id = $1 AND v.voter_key = $2 FOR UPDATE OF v"
-)
-
-
-async def read_vote_row(conn: asyncpg.Connection, req: VoteRequest) -> tuple[VoteRow | None, str | None]:
-    """(the member's vote row, the option of their reason) - each None when there is none."""
-    row = await conn.fetchrow(_VOTE_ROW, req.poll_id, req.voter_key)
-    if row is None:
-        return None, None
-    return VoteRow(row[0], row[1], row[2]), row[3]
 
 
 async def apply_tally_deltas(conn: asyncpg.Connection, deltas: Counter[tuple[int, str, str]]) -> None:
