@@ -39,8 +39,9 @@ async def home(service: DebateService, actor: Actor) -> Home:
     if await service.access(actor) >= Access.FACILITATOR:
         notices = tuple(n.text for n in await store.notices(actor.space_id))
     today = await service.poll_card(current[0].id) if current else None
-    if today is not None:
-        # The count alone, like the number of votes on the poll: which side they are on waits for results.
+    if today is not None and today.results is not None and today.results.visible:
+        # The count alone, and only once results show: below k (or before an after-close poll closes) a count
+        # that drops while the votes stay the same would say that someone changed their mind.
         reasons = sum((await store.reason_counts(current[0].id)).values())
         today = replace(today, fields=(*today.fields, Field(t("home.reasons_field"), t("reasons.count", n=reasons))))
     return Home(

@@ -237,15 +237,27 @@ class ReasonCases(ServiceBase):
         """Reported and hidden reasons of a poll, with hide/restore: their text and reports, never an author."""
         await self.require(actor)
         poll = await self._pick_poll(actor, poll_ref)
+        visible, _ = await self.visible_reasons_of(poll)
+        if not visible.shown:  # facilitators see no more than members: nothing while results are held back
+            raise UserError(t("moderate.held_back", poll_id=poll.id))
         return Reply(card=cards.moderation_card(poll.id, await self.store.reasons_for_review(poll.id)))
 
     @answers_errors
     async def hide_reason(self, actor: Actor, reason_id: int, hide: bool = True) -> Reply:
         await self.require(actor)
         found = await self.store.get_reason(reason_id)
-        if found is None:
-            raise UserError(t("reason.gone"))
-        await self._poll_in_space(actor, found.poll_id)
+        try:  # one answer for a missing id and one of another space or channel: ids tell nothing of polls
+            if found is None:
+                raise UserError(t("reason.gone"))
+            poll = await self._poll_in_space(actor, found.poll_id)
+        except UserError:
+            raise UserError(t("reason.gone")) from None
+        if found.hidden is None and found.reports == 0:
+            # Only what members can see (or have reported) can be hidden: hiding and then opening `moderate`
+            # must not become a way to read a reason that is held back.
+            visible, _ = await self.visible_reasons_of(poll)
+            if not any(r.id == reason_id for g in visible.groups for r in g.reasons):
+                raise UserError(t("reason.gone"))
         outcome = await self.store.moderate_reason(reason_id, hide)
         if outcome.kind is ReasonKind.NOTHING:
             return _answer(outcome.kind, "moderate.already_hidden" if hide else "moderate.nothing")

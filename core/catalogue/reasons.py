@@ -84,6 +84,8 @@ MESSAGES: dict[str, Message] = {
     "moderate.restored": "The reason is shown again; its reports so far are answered.",
     "moderate.already_hidden": "That reason is already hidden. Nothing changed.",
     "moderate.nothing": "That reason is shown and not reported. Nothing changed.",
+    "moderate.held_back": ("Poll #{poll_id}'s results are not shown yet, so neither are its reasons: they can be "
+                           "reviewed once the results show."),
     "moderate.anonymous": "Authors are never shown, to facilitators either.",
     "noun.report": Plural("report", "reports"),
     # Settings
