@@ -12,8 +12,7 @@ Target (issue 12): service at least 1.0x raw. Every figure is printed with its r
 
 When the service misses its target, the run also counts, for one process, the statements (round trips)
 per vote, the wait for a pooled connection and the client's and server's CPU per vote, for both loops.
-`python -m benchmarks.pg_votes --profile` always does, lists every statement, and measures the
-batched-vote prototype of benchmarks/pg_batch.py beside them.
+`python -m benchmarks.pg_votes --profile` always does, and lists every statement.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import hashlib
 import multiprocessing as mp
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -33,7 +32,6 @@ import asyncpg
 
 from benchmarks import pg
 from benchmarks.common import CHANNEL, SPACE, ms, percentile, rate, record, verdict
-from benchmarks.pg_batch import batched
 from core.service import Actor
 
 VOTERS = 1_000  # in flight per process
@@ -135,10 +133,7 @@ async def _voters(cast: Cast, polls: tuple[PollSpec, ...],
 async def _caster(job: Job) -> AsyncIterator[Cast]:
     """What one vote is for this job's kind, with its service or pool open (opening is not timed)."""
     if job.kind.startswith("service"):
-        async with pg.pg_service(job.dsn) as (service, store), AsyncExitStack() as variants:
-            # Variants measured by --profile only (benchmarks/pg_batch.py): what store changes would give.
-            if "batched" in job.kind:
-                await variants.enter_async_context(batched(store))
+        async with pg.pg_service(job.dsn) as (service, _store):
 
             async def vote(v: int, i: int, poll: PollSpec, option: str) -> bool:
                 actor = Actor(SPACE, poll.channel_id, f"member-{job.process}-{v}")
@@ -302,13 +297,11 @@ async def main(profile: bool = False) -> list[str]:
 
 
 async def profile_votes(server: pg.pg.Cluster, prototype: bool = True) -> list[str]:
-    """One process's loop of each kind, in this process, with its statements, pool waits and CPU counted.
-
-    With `prototype`, also the batched-vote prototype (benchmarks/pg_batch.py), statement by statement,
-    and with 3 processes."""
+    """One process's loop of each kind, in this process, with its statements, pool waits and CPU counted;
+    with `prototype` (--profile), statement by statement."""
     from benchmarks.pg_profile import profiling
 
-    kinds = ("raw", "service", "service batched") if prototype else ("raw", "service")
+    kinds = ("raw", "service")
     lines = ["-- where a vote's time goes: 1 process, in the benchmark's own process with counters on"]
     for kind in kinds:
         with pg.database(server) as dsn:
@@ -322,15 +315,11 @@ async def profile_votes(server: pg.pg.Cluster, prototype: bool = True) -> list[s
                 if check.errors:
                     lines.append(f"  !! {kind}: tallies do not add up")
         lines += profile.lines(f"{kind} ({rate(len(latencies), profile.wall)})", len(latencies), detail=prototype)
-    if prototype:
-        for kind in ("raw", "service batched"):  # does the batched prototype hold with 3 processes?
-            figures = await measure(server, kind, 3)
-            lines.append("  " + figures.line() + "   [children, no counters]")
     return lines
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="store_true",
-                        help="always profile, statement by statement, with the batched-vote prototype")
+                        help="always profile, statement by statement")
     print("\n".join(asyncio.run(main(parser.parse_args().profile))))

@@ -12,10 +12,7 @@ from datetime import datetime, timedelta
 from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, ReasonsMode, SpaceSettings
 from core.store.postgres_rows import aware
 from core.store.postgres_schedules import PgBase
-from core.store.sqlite_spaces import _options, _options_json, custom_row_id
-
-_SPACE_TABLES = ("polls", "channel_settings", "schedules", "notices", "space_settings", "custom_prompts")
-_SET_KINDS = (("facilitator_role", "facilitator_roles"), ("facilitator", "facilitators"), ("channel", "channels"))
+from core.store.sqlite_spaces import _SET_KINDS, _SPACE_TABLES, _options, _options_json, custom_row_id
 
 
 class PgSpaceQueries(PgBase):

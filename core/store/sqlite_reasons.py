@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from core.models import Reason, ReasonOutcome
 from core.store import reason_ops as ops
+from core.store.reason_ops import Db
+from core.store.reason_queries import ReasonQueries
 from core.store.sqlite_notices import NoticeQueries
 from core.store.sqlite_rows import ts
 
@@ -50,61 +51,12 @@ async def purge_reasons(conn: aiosqlite.Connection, cutoff: datetime) -> int:
     return await ops.purge(SqliteDb(conn), cutoff)
 
 
-class SqliteReasonQueries(NoticeQueries):
-    async def _reason_write(self, op: Callable[[SqliteDb], Awaitable[R]]) -> R:
+class SqliteReasonQueries(NoticeQueries, ReasonQueries):
+    async def _reason_write(self, op: Callable[[Db], Awaitable[R]]) -> R:
         async def run(conn: aiosqlite.Connection) -> R:
             return await op(SqliteDb(conn))
 
         return await self.writer.run(run)  # type: ignore[no-any-return]
 
-    async def _reason_read(self, op: Callable[[SqliteDb], Awaitable[R]]) -> R:
+    async def _reason_read(self, op: Callable[[Db], Awaitable[R]]) -> R:
         return await op(SqliteDb(self.reader))
-
-    async def save_reason(self, poll_id: int, voter_key: str, text: str, at: datetime) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.save(db, poll_id, voter_key, text, at))
-
-    async def delete_reason(self, poll_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.delete(db, poll_id, voter_key, at))
-
-    async def keep_reason(self, poll_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.keep(db, poll_id, voter_key, at))
-
-    async def my_reason(self, poll_id: int, voter_key: str) -> Reason | None:
-        async def op(db: SqliteDb) -> Reason | None:
-            row = await ops.one(db, f"SELECT {ops._COLUMNS} FROM reasons r WHERE r.poll_id = ? AND r.voter_key = ?",
-                                poll_id, voter_key)
-            return None if row is None else ops.reason_from(db, row, mine=True)
-
-        return await self._reason_read(op)
-
-    async def get_reason(self, reason_id: int) -> Reason | None:
-        async def op(db: SqliteDb) -> Reason | None:
-            row = await ops.one(db, f"SELECT {ops._COLUMNS} FROM reasons r WHERE r.id = ?", reason_id)
-            return None if row is None else ops.reason_from(db, row)
-
-        return await self._reason_read(op)
-
-    async def reasons(self, poll_id: int, viewer_key: str = "") -> list[Reason]:
-        return await self._reason_read(lambda db: ops.listing(db, poll_id, viewer_key))
-
-    async def reasons_for_review(self, poll_id: int) -> list[Reason]:
-        return await self._reason_read(lambda db: ops.for_review(db, poll_id))
-
-    async def reason_counts(self, poll_id: int) -> dict[str, int]:
-        return await self._reason_read(lambda db: ops.counts(db, poll_id))
-
-    async def mark_reason(self, reason_id: int, voter_key: str, at: datetime) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.mark(db, reason_id, voter_key, at))
-
-    async def unmark_reason(self, reason_id: int, voter_key: str) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.unmark(db, reason_id, voter_key))
-
-    async def report_reason(self, reason_id: int, voter_key: str, limit: int, at: datetime) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.report(db, reason_id, voter_key, limit, at))
-
-    async def moderate_reason(self, reason_id: int, hide: bool) -> ReasonOutcome:
-        return await self._reason_write(lambda db: ops.moderate(db, reason_id, hide))
-
-    async def add_reason_views(self, reason_ids: list[int]) -> None:
-        if reason_ids:
-            await self._reason_write(lambda db: ops.add_views(db, reason_ids))
