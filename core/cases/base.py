@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from core import presenter
+from core.cache import SharedLoadCache
 from core.catalogue import t
 from core.commands.spelling import spell
 from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, ContentPack, Poll, Prompt, Results, SpaceSettings
@@ -66,8 +66,10 @@ class ServiceBase:
         self.retention_days = retention_days
         self.command = command
         self.tz = tz
-        self._polls: dict[int, Poll] = {}
-        self._zones: dict[tuple[str, str], tuple[tzinfo, float]] = {}
+        # Only posted polls are kept: one still being posted may yet be abandoned.
+        self._polls: SharedLoadCache[int, Poll | None] = SharedLoadCache(
+            None, POLL_CACHE_MAX, keep=lambda p: p is not None and p.message_ref is not None)
+        self._zones: SharedLoadCache[tuple[str, str], tzinfo] = SharedLoadCache(ZONE_CACHE_SECONDS, POLL_CACHE_MAX)
 
     # -- who and where --------------------------------------------------------------------------
 
@@ -109,24 +111,19 @@ class ServiceBase:
         """The channel's zone for plain-text times: its schedule's, else the bot's TIMEZONE.
 
         Remembered for a minute: every vote receipt names a time, and a schedule's zone rarely changes."""
-        key = (space_id, channel_id)
-        cached = self._zones.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        zone = self.tz
-        schedule = await self.store.get_schedule(space_id, channel_id)
-        if schedule is not None:
-            try:
-                zone = ZoneInfo(schedule.timezone)
-            except (ValueError, KeyError):
-                pass
-        if len(self._zones) >= POLL_CACHE_MAX:
-            self._zones.clear()
-        self._zones[key] = (zone, time.monotonic() + ZONE_CACHE_SECONDS)
-        return zone
+        async def load() -> tzinfo:
+            schedule = await self.store.get_schedule(space_id, channel_id)
+            if schedule is not None:
+                try:
+                    return ZoneInfo(schedule.timezone)
+                except (ValueError, KeyError):
+                    pass
+            return self.tz
+
+        return await self._zones.get((space_id, channel_id), load)
 
     def zone_changed(self, space_id: str, channel_id: str) -> None:
-        self._zones.pop((space_id, channel_id), None)
+        self._zones.forget((space_id, channel_id))
 
     # -- prompts and polls ----------------------------------------------------------------------
 
@@ -149,14 +146,10 @@ class ServiceBase:
         # Votes use a cache: every vote needs the poll and its identity never changes, while whether
         # it is still open is decided again by the store inside the vote's own transaction. Anything
         # that shows the poll's state reads it fresh.
-        poll = self._polls.get(poll_id) if for_vote else None
-        if poll is None:
+        if for_vote:
+            poll = await self._polls.get(poll_id, lambda: self.store.get_poll(poll_id))
+        else:
             poll = await self.store.get_poll(poll_id)
-            # Only posted polls are cached: one still being posted may yet be abandoned.
-            if poll is not None and for_vote and poll.message_ref is not None:
-                if len(self._polls) >= POLL_CACHE_MAX:
-                    self._polls.clear()
-                self._polls[poll_id] = poll
         # The same answer for a poll that does not exist and one the member may not see, so poll
         # numbers cannot be used to probe other channels.
         if poll is None or not await may_see(poll, actor.space_id, actor.channel_id, actor.can_view):

@@ -10,18 +10,19 @@ side with fewer than k reasons as a count alone.
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import replace
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 
 from core import presenter_reasons as cards
 from core.actions import Action, ActionKind
+from core.cache import SharedLoadCache
 from core.cases.base import ServiceBase
 from core.catalogue import t
 from core.export import reasons_csv
 from core.models import Poll, ReasonKind, ReasonsMode, VoteOutcome
 from core.presenter import OUTCOME_MARKER
 from core.reasons import MAX_LENGTH, ReasonTextError, check_text, interleave, page_of, rank, with_exposure
-from core.render import Attachment, Card, Reply
+from core.render import Attachment, Button, Card, Reply
 from core.store.base import StoreError
 from core.text import clean_typed
 from core.usecase import STORE_DOWN, Actor, UserError, answers_errors
@@ -46,6 +47,15 @@ def _answer(kind: ReasonKind, key: str, **values: object) -> Reply:
     """A private answer; anything but a change is an error answer (nothing changed)."""
     return Reply(text=t(key, **values), error=kind not in _ERRORS)
 
+
+
+@dataclass(frozen=True)
+class ReceiptOffer:
+    """What a vote receipt offers about reasons; every vote that shares it shares the receipt."""
+
+    mode: ReasonsMode
+    has_reason: bool
+    moved: bool  # the member's reason is on another choice: keep or drop it
 
 class ReasonCases(ServiceBase):
     # -- what may be shown ----------------------------------------------------------------------
@@ -76,48 +86,45 @@ class ReasonCases(ServiceBase):
 
     # -- the vote receipt -----------------------------------------------------------------------
 
-    async def _vote_receipt(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply) -> Reply:
-        """The vote's receipt (core.cases.voting) offering a reason - or keep/drop when one was left behind."""
-        if reply.card is None:
-            return reply
+    async def _receipt_variant(self, poll: Poll, outcome: VoteOutcome) -> Hashable:
+        """The offer a vote's receipt makes (core.cases.voting): a reason, or keep/drop when one was left behind.
+        Where the member's reason sits came back with the vote itself: no store read on the vote path."""
         try:
-            return await self._offer(actor, poll, outcome, reply, reply.card)
-        except (StoreError, UserError) as exc:  # the vote stands; only the offer is missing
+            mode = await self._receipt_mode(poll)
+        except StoreError as exc:  # the vote stands; only the offer is missing
             log.warning("the reason offer of a vote receipt could not be made: %s", type(exc).__name__)
-            return reply
-
-    async def _offer(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply, card: Card) -> Reply:
-        mode = await self._receipt_mode(poll)
+            return None
         if mode is ReasonsMode.OFF:
-            return reply
-        # Where the member's reason sits came back with the vote itself: no store read on the vote path.
+            return None
         has_reason = outcome.reason_option_id is not None
-        extra = [t("reason.command_hint", command=self.cmd(actor, "reason", text="…"))] if actor.platform == "console" \
-            else []
-        if has_reason and outcome.reason_option_id != outcome.option_id:
-            text, buttons = t("reason.keep_or_drop"), cards.keep_buttons(poll.id)
-        else:
-            text = t("reason.ask") if mode is ReasonsMode.ASK and not has_reason else ""
-            buttons = (cards.add_button(poll.id, has_reason),)
-        body = "\n".join(p for p in (card.text, text, *extra) if p)
-        return replace(reply, card=replace(card, text=body, buttons=card.buttons + buttons))
+        return ReceiptOffer(mode, has_reason, has_reason and outcome.reason_option_id != outcome.option_id)
+
+    def _receipt_offer(self, actor: Actor, poll: Poll, outcome: VoteOutcome,
+                       variant: Hashable) -> tuple[tuple[str, ...], tuple[Button, ...]]:
+        if not isinstance(variant, ReceiptOffer):
+            return (), ()
+        extra = (t("reason.command_hint", command=self.cmd(actor, "reason", text="…")),) \
+            if actor.platform == "console" else ()
+        if variant.moved:
+            return (t("reason.keep_or_drop"), *extra), cards.keep_buttons(poll.id)
+        text = t("reason.ask") if variant.mode is ReasonsMode.ASK and not variant.has_reason else ""
+        return (text, *extra), (cards.add_button(poll.id, variant.has_reason),)
 
     async def _receipt_mode(self, poll: Poll) -> ReasonsMode:
         """The channel's reasons mode for a receipt, remembered a few seconds: every vote shows one, and the
         mode only shapes the offer (saving a reason reads it fresh). Settings in this process forget it."""
-        modes: dict[tuple[str, str], tuple[ReasonsMode, float]] = self.__dict__.setdefault("_reason_modes", {})
-        key = (poll.space_id, poll.channel_id)
-        cached = modes.get(key)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        mode = (await self.channel_settings(*key)).reasons
-        if len(modes) >= 4096:
-            modes.clear()
-        modes[key] = (mode, time.monotonic() + MODE_CACHE_SECONDS)
-        return mode
+        modes: SharedLoadCache[tuple[str, str], ReasonsMode] = self.__dict__.setdefault(
+            "_reason_modes", SharedLoadCache(MODE_CACHE_SECONDS))
+
+        async def load() -> ReasonsMode:
+            return (await self.channel_settings(poll.space_id, poll.channel_id)).reasons
+
+        return await modes.get((poll.space_id, poll.channel_id), load)
 
     def reasons_mode_changed(self, space_id: str, channel_id: str) -> None:
-        self.__dict__.get("_reason_modes", {}).pop((space_id, channel_id), None)
+        modes = self.__dict__.get("_reason_modes")
+        if modes is not None:
+            modes.forget((space_id, channel_id))
 
     # -- writing one's reason -------------------------------------------------------------------
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from datetime import tzinfo
+
 from core import presenter
 from core.actions import Action, ActionKind
 from core.cases.base import ServiceBase
 from core.catalogue import t
-from core.models import Poll, VoteKind, VoteOutcome
+from core.models import Option, Poll, VoteKind, VoteOutcome
 from core.moments import moment
 from core.render import Button, Card, PollPost, Reply, Style
 from core.roles import Access
 from core.store.base import PollAlreadyOpen
 from core.usecase import NOT_HERE, Actor, UserError, answers_errors
+
+# Receipts remembered per poll, choice and outcome; a day's polls need a few dozen.
+RECEIPTS_MAX = 4096
 
 
 class VotingCases(ServiceBase):
@@ -53,33 +59,56 @@ class VotingCases(ServiceBase):
         if option is None:
             raise UserError(t("vote.bad_option"))
         outcome = await self.store.record_vote(poll.id, self._key(actor), option.id, self.clock())
-        label = f"{option.emoji} {option.label}".strip()
-        zone = await self.zone(poll.space_id, poll.channel_id)
-        until = (t("vote.until", at=moment(poll.closes_at, zone)) if poll.closes_at else t("vote.while_open"))
-        retract = Button(t("vote.retract_button"), Action(ActionKind.RETRACT, poll_id=poll.id).encode(), "↩️",
-                         Style.DANGER)
         if outcome.kind is VoteKind.POLL_CLOSED:
-            self._polls.pop(poll.id, None)
+            self._polls.forget(poll.id)
             fresh = await self.store.get_poll(poll.id)
             if fresh is None or fresh.abandoned:
                 raise UserError(NOT_HERE.format(poll_id=poll_id))
             raise UserError(t("vote.closed", poll_id=poll.id, results=self.cmd(actor, "results", poll=str(poll.id))))
         if outcome.kind is VoteKind.UNKNOWN_POLL:
             raise UserError(NOT_HERE.format(poll_id=poll_id))
+        # Every member who makes the same choice on a poll gets the same receipt, so it is built once:
+        # under a rush its wording, buttons and payloads were most of a vote's time in this process.
+        variant = await self._receipt_variant(poll, outcome)
+        zone = await self.zone(poll.space_id, poll.channel_id)
+        key = (poll.id, poll.closes_at, option.id, outcome.kind, actor.platform, zone, variant)
+        receipts: dict[tuple[object, ...], Reply] = self.__dict__.setdefault("_receipts", {})
+        reply = receipts.get(key)
+        if reply is None:
+            reply = self._vote_receipt(actor, poll, option, outcome, zone, variant)
+            if len(receipts) >= RECEIPTS_MAX:
+                receipts.clear()
+            receipts[key] = reply
+        return reply
+
+    def _vote_receipt(self, actor: Actor, poll: Poll, option: Option, outcome: VoteOutcome, zone: tzinfo,
+                      variant: Hashable) -> Reply:
+        label = f"{option.emoji} {option.label}".strip()
+        retract = Button(t("vote.retract_button"), Action(ActionKind.RETRACT, poll_id=poll.id).encode(), "↩️",
+                         Style.DANGER)
         if outcome.kind is VoteKind.UNCHANGED:
             return Reply(text=t("vote.unchanged", label=label),
                          card=Card(title=t("vote.receipt_title"), buttons=(retract,)))
+        until = (t("vote.until", at=moment(poll.closes_at, zone)) if poll.closes_at else t("vote.while_open"))
         key = "vote.changed" if outcome.kind is VoteKind.CHANGED else "vote.cast"
-        return await self._vote_receipt(actor, poll, outcome, Reply(
+        text, buttons = self._receipt_offer(actor, poll, outcome, variant)
+        body = "\n".join(p for p in (t("vote.only_you"), *text) if p)
+        return Reply(
             text=t(key, label=label, until=until),
-            card=Card(title=t("vote.receipt_title"), text=t("vote.only_you"), buttons=(retract,)),
+            card=Card(title=t("vote.receipt_title"), text=body, buttons=(retract, *buttons)),
             refresh_polls=(poll.id,),
-        ))
+        )
 
-    async def _vote_receipt(self, actor: Actor, poll: Poll, outcome: VoteOutcome, reply: Reply) -> Reply:
-        """The receipt of a cast or changed vote; cases that add to it (reasons) override this, and read
-        what they need from `outcome` rather than the store, which would cost every vote a round trip."""
-        return reply
+    async def _receipt_variant(self, poll: Poll, outcome: VoteOutcome) -> Hashable:
+        """What, besides the choice, shapes a cast or changed vote's receipt; cases that add to it (reasons)
+        override this and `_receipt_offer`, reading what they need from `outcome` rather than the store,
+        which would cost every vote a round trip."""
+        return None
+
+    def _receipt_offer(self, actor: Actor, poll: Poll, outcome: VoteOutcome,
+                       variant: Hashable) -> tuple[tuple[str, ...], tuple[Button, ...]]:
+        """Lines and buttons a receipt adds under "only you can see this"."""
+        return (), ()
 
     @answers_errors
     async def retract(self, actor: Actor, poll_id: int) -> Reply:
