@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots.tuning import tune_runtime
 from bots.wiring import open_service
 from core.service import DebateService
 from core.settings import Settings
@@ -35,6 +36,7 @@ async def bench_service(
         settings = Settings(database_url=f"sqlite:///{path or Path(folder) / 'bench.db'}",
                             sqlite_synchronous=synchronous)
         async with open_service(settings) as service:
+            tune_runtime()  # as `counterpoint run` does once it has started
             store = service.store
             assert isinstance(store, SqliteStore)
             yield service, store

@@ -137,12 +137,14 @@ async def run_adapters(settings: Settings) -> int:
     if not (settings.discord_configured or settings.slack_configured):
         print(f"counterpoint: {NOTHING_CONFIGURED}", file=sys.stderr)
         return 2
+    from bots.tuning import tune_runtime
     from bots.wiring import open_service
 
     adapters = configured_adapters(settings)
     # exclusive: a second `run` on the same SQLite file refuses to start (one writer per file).
     async with open_service(settings, exclusive=True) as service:
         log.info("database: %s", settings.database_file)
+        tune_runtime()  # after start-up, so what it built is frozen out of the collector's passes
         ports: dict[str, PlatformPort] = {}
         holder = f"{socket.gethostname()}:{os.getpid()}"
         scheduler = Scheduler(service, ports, holder, grace=timedelta(minutes=settings.schedule_grace_minutes))

@@ -23,7 +23,7 @@ import pytest
 
 from core.models import VoteKind
 from core.store.base import StoreError
-from core.store.sqlite import SqliteStore
+from core.store.sqlite import BATCH_MAX, SqliteStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPTIONS = ["-2", "-1", "0", "1", "2"]
@@ -62,12 +62,13 @@ async def test_a_burst_of_votes_is_one_thread_call_per_batch(store: SqliteStore,
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
     before = store.writer.stats.batches
-    outcomes = await asyncio.gather(*(store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(600)))
+    n = 3 * BATCH_MAX
+    outcomes = await asyncio.gather(*(store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(n)))
     batches = store.writer.stats.batches - before
-    assert [o.kind for o in outcomes] == [VoteKind.CAST] * 600
-    assert batches >= 3  # batch_max is 200
+    assert [o.kind for o in outcomes] == [VoteKind.CAST] * n
+    assert batches >= 3
     assert calls["writer"] == batches, calls
-    assert (await store.tally(poll)).total == 600
+    assert (await store.tally(poll)).total == n
 
 
 async def test_one_failing_vote_fails_alone_and_the_rest_of_its_batch_commits(store: SqliteStore) -> None:

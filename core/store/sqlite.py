@@ -39,12 +39,17 @@ from core.store.sqlite_spaces import SpaceQueries
 from core.store.sqlite_votes import apply_votes
 from core.store.vote_plan import VoteRequest
 
-__all__ = ["SYNCHRONOUS_MODES", "SqliteStore", "migrations", "split_sql"]
+__all__ = ["BATCH_MAX", "SYNCHRONOUS_MODES", "SqliteStore", "migrations", "split_sql"]
 
 log = logging.getLogger(__name__)
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 _VISIBLE = "abandoned_at IS NULL"  # abandoned polls (post refused) appear in no listing
+
+
+# Votes per group commit at most: with a thousand members pressing at once, 500 gave a fifth more
+# votes per second than 200 on a 2-core machine and no worse p99 at 10,000 votes/s (make bench).
+BATCH_MAX = 500
 
 
 class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteReasonQueries):
@@ -60,7 +65,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         self,
         path: str | Path,
         synchronous: str = "NORMAL",
-        batch_max: int = 200,
+        batch_max: int = BATCH_MAX,
         *,
         exclusive: bool = False,
         busy_timeout: float = 5.0,
