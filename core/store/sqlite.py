@@ -14,7 +14,7 @@ import aiosqlite
 
 from core.models import Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
-from core.store.group_commit import GroupCommitWriter, on_connection_thread
+from core.store.group_commit import GroupCommitWriter
 from core.store.sqlite_errors import store_error, surfacing_store_errors
 from core.store.sqlite_open import cannot_open as _cannot_open
 from core.store.sqlite_open import (
@@ -31,7 +31,7 @@ from core.store.sqlite_open import (
 from core.store.sqlite_reasons import SqliteReasonQueries, forget_reasons, purge_reasons
 from core.store.sqlite_refresh import SqliteRefreshQueries
 from core.store.sqlite_rows import POLL_COLUMNS as _POLL_COLUMNS
-from core.store.sqlite_rows import insert_poll
+from core.store.sqlite_rows import insert_poll, read_all
 from core.store.sqlite_rows import poll_from_row as _poll
 from core.store.sqlite_rows import ts as _ts
 from core.store.sqlite_schedules import ScheduleQueries
@@ -158,11 +158,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         return self._read
 
     async def _rows(self, sql: str, params: tuple | list = ()) -> list[Any]:
-        # One call on the reader's thread (not execute, fetchall and close: three round trips, each
-        # queued behind whatever the event loop is busy with). fetchall runs the statement to its end,
-        # so the reader never keeps an old snapshot that would stop the WAL checkpoint after an erasure.
-        reader = self.reader
-        return await on_connection_thread(reader, lambda conn: conn.execute(sql, params).fetchall())
+        return await read_all(self.reader, sql, params)
 
     async def _row(self, sql: str, params: tuple | list = ()) -> Any:
         rows = await self._rows(sql, params)

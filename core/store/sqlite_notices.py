@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from core.models import Notice
-from core.store.sqlite_rows import ts
+from core.store.sqlite_rows import read_all, ts
 
 if TYPE_CHECKING:
     from core.store.group_commit import GroupCommitWriter
@@ -42,8 +42,9 @@ class NoticeQueries:
 
     async def notices(self, space_id: str, limit: int = 10) -> list[Notice]:
         """The space's latest notices, newest first."""
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             "SELECT space_id, channel_id, text, at FROM notices WHERE space_id = ? ORDER BY id DESC LIMIT ?",
             (space_id, int(limit)),
         )
-        return [Notice(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in await cur.fetchall()]
+        return [Notice(r[0], r[1], r[2], datetime.fromisoformat(r[3])) for r in rows]

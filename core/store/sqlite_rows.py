@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosqlite
 
 from core.models import Poll
+from core.store.group_commit import on_connection_thread
 
 POLL_COLUMNS = (
     "id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at, message_ref, platform, "
@@ -62,3 +64,14 @@ async def insert_poll(
         ),
     )
     return int(cur.lastrowid)  # type: ignore[arg-type]
+
+
+async def read_all(reader: aiosqlite.Connection, sql: str, params: tuple | list = ()) -> list[Any]:
+    """Every row of one query, run to its end in one call on the reader's thread.
+
+    Never execute, then fetch in a later call: reads of other coroutines run on the same connection in
+    between, inside this statement's still-open read transaction, and so miss writes that committed (and
+    were acknowledged) before they started. It also kept an old snapshot that held back the WAL
+    checkpoint after an erasure.
+    """
+    return await on_connection_thread(reader, lambda conn: conn.execute(sql, params).fetchall())

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from core.models import Claim, Poll, Schedule
+from core.store.base import StoreError
 from core.store.occurrence import OccurrenceInfo, OccurrenceState, OutcomeClaim
 from core.store.sqlite_notices import NoticeQueries, insert_notice
-from core.store.sqlite_rows import POLL_COLUMNS, dt, insert_poll, poll_from_row, ts
+from core.store.sqlite_rows import POLL_COLUMNS, dt, insert_poll, poll_from_row, read_all, ts
 
 if TYPE_CHECKING:
     pass
@@ -83,20 +84,21 @@ class ScheduleQueries(NoticeQueries):
         await self.writer.run(op)
 
     async def get_schedule(self, space_id: str, channel_id: str) -> Schedule | None:
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE space_id = ? AND channel_id = ?", (space_id, channel_id)
         )
-        row = await cur.fetchone()
-        return _schedule(tuple(row)) if row else None
+        return _schedule(tuple(rows[0])) if rows else None
 
     async def due_schedules(self, now: datetime) -> list[Schedule]:
         """Enabled schedules whose next due instant has come (or was never computed)."""
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE enabled = 1 "
             "AND (next_due_at IS NULL OR next_due_at <= ?)",
             (ts(now),),
         )
-        return [_schedule(tuple(r)) for r in await cur.fetchall()]
+        return [_schedule(tuple(r)) for r in rows]
 
     async def set_next_due(self, schedule: Schedule, next_due_at: datetime) -> None:
         async def op(conn: aiosqlite.Connection) -> None:
@@ -109,12 +111,12 @@ class ScheduleQueries(NoticeQueries):
         await self.writer.run(op)
 
     async def occurrence_state(self, schedule: Schedule, local_date: date) -> OccurrenceState | None:
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             "SELECT state FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?",
             (schedule.space_id, schedule.channel_id, local_date.isoformat()),
         )
-        row = await cur.fetchone()
-        return OccurrenceState(row[0]) if row else None
+        return OccurrenceState(rows[0][0]) if rows else None
 
     async def claim_occurrence(
         self, schedule: Schedule, local_date: date, due_at: datetime, holder: str, now: datetime, lease: timedelta
@@ -143,12 +145,13 @@ class ScheduleQueries(NoticeQueries):
         return await self.writer.run(op)
 
     async def occurrence_info(self, schedule: Schedule, local_date: date) -> OccurrenceInfo | None:
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             "SELECT state, poll_id, lease_until, failures FROM occurrences "
             "WHERE space_id = ? AND channel_id = ? AND local_date = ?",
             (schedule.space_id, schedule.channel_id, local_date.isoformat()),
         )
-        row = await cur.fetchone()
+        row = rows[0] if rows else None
         return OccurrenceInfo(OccurrenceState(row[0]), row[1], dt(row[2]), int(row[3])) if row else None
 
     async def bind_occurrence_poll(
@@ -167,14 +170,14 @@ class ScheduleQueries(NoticeQueries):
         own closing time if that came first; `min_votes`/`results_live` snapshot the channel's settings.
         """
 
-        async def op(conn: aiosqlite.Connection) -> tuple[int, bool]:
+        async def op(conn: aiosqlite.Connection) -> tuple[Poll, bool]:
             key = (schedule.space_id, schedule.channel_id, local_date.isoformat())
             cur = await conn.execute(
                 "SELECT poll_id FROM occurrences WHERE space_id = ? AND channel_id = ? AND local_date = ?", key
             )
             row = await cur.fetchone()
             if row is not None and row[0] is not None:
-                return int(row[0]), False
+                return await poll_row(conn, int(row[0])), False
             opened = ts(opened_at)
             await conn.execute(
                 "UPDATE polls SET closed_at = CASE WHEN closes_at IS NOT NULL AND closes_at < ? THEN closes_at "
@@ -187,11 +190,11 @@ class ScheduleQueries(NoticeQueries):
                 "UPDATE occurrences SET poll_id = ? WHERE space_id = ? AND channel_id = ? AND local_date = ?",
                 (poll_id, *key),
             )
-            return poll_id, True
+            return await poll_row(conn, poll_id), True
 
-        poll_id, created = await self.writer.run(op)
-        cur = await self.reader.execute(f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
-        return poll_from_row(tuple(await cur.fetchone())), created  # type: ignore[arg-type]
+        # Read inside the write: the poll is the one this transaction bound, whatever the reader sees.
+        result: tuple[Poll, bool] = await self.writer.run(op)
+        return result
 
     async def fail_occurrence(self, schedule: Schedule, local_date: date, holder: str, retry_at: datetime) -> bool:
         """Count a refused post and hold the claim until `retry_at`; False if `holder` lost the claim."""
@@ -272,11 +275,12 @@ class ScheduleQueries(NoticeQueries):
     async def occurrence_states(
         self, space_id: str, channel_id: str
     ) -> dict[date, tuple[OccurrenceState, int | None]]:
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             "SELECT local_date, state, poll_id FROM occurrences WHERE space_id = ? AND channel_id = ?",
             (space_id, channel_id),
         )
-        return {date.fromisoformat(r[0]): (OccurrenceState(r[1]), r[2]) for r in await cur.fetchall()}
+        return {date.fromisoformat(r[0]): (OccurrenceState(r[1]), r[2]) for r in rows}
 
     async def polls_awaiting_outcome(self, now: datetime | None = None) -> list[Poll]:
         """Closed, posted polls whose outcome is still to post: never abandoned ones or given-up ones.
@@ -284,13 +288,14 @@ class ScheduleQueries(NoticeQueries):
         With `now`, polls whose outcome is claimed or backing off until later are left out.
         """
         lease = "" if now is None else "AND (outcome_lease_until IS NULL OR outcome_lease_until <= ?) "
-        cur = await self.reader.execute(
+        rows = await read_all(
+            self.reader,
             f"SELECT {POLL_COLUMNS} FROM polls WHERE closed_at IS NOT NULL AND outcome_posted_at IS NULL "
             "AND outcome_given_up_at IS NULL AND abandoned_at IS NULL "
             f"AND platform != '' AND message_ref IS NOT NULL {lease}ORDER BY closed_at",
             () if now is None else (ts(now),),
         )
-        return [poll_from_row(tuple(r)) for r in await cur.fetchall()]
+        return [poll_from_row(tuple(r)) for r in rows]
 
     async def claim_outcome(self, poll_id: int, now: datetime, lease: timedelta) -> OutcomeClaim | None:
         """Win the right to post the outcome until `now + lease`; None if posted, given up or held."""
@@ -331,3 +336,12 @@ class ScheduleQueries(NoticeQueries):
             await conn.execute("UPDATE polls SET outcome_posted_at = ? WHERE id = ?", (ts(at), poll_id))
 
         await self.writer.run(op)
+
+
+async def poll_row(conn: aiosqlite.Connection, poll_id: int) -> Poll:
+    cur = await conn.execute(f"SELECT {POLL_COLUMNS} FROM polls WHERE id = ?", (poll_id,))
+    row = await cur.fetchone()
+    await cur.close()
+    if row is None:
+        raise StoreError(f"poll {poll_id} vanished inside its own transaction")
+    return poll_from_row(tuple(row))

@@ -17,7 +17,7 @@ import aiosqlite
 from core.models import CUSTOM_PROMPT_PREFIX, ChannelSettings, Option, Prompt, ReasonsMode, SpaceSettings
 from core.store.base import StoreError
 from core.store.sqlite_notices import NoticeQueries
-from core.store.sqlite_rows import ts
+from core.store.sqlite_rows import read_all, ts
 
 # Every table that names a space. A space appears in `known_spaces` as soon as any of them mentions it.
 _SPACE_TABLES = ("polls", "channel_settings", "schedules", "notices", "space_settings", "custom_prompts")
@@ -59,9 +59,7 @@ class SpaceQueries(NoticeQueries):
     # `writer` and `reader` come from NoticeQueries' declarations, provided by SqliteStore.
 
     async def _fetch(self, sql: str, params: tuple = ()) -> list[tuple]:
-        # Closed at once so the reader keeps no old snapshot (that would hold back WAL checkpoints).
-        async with self.reader.execute(sql, params) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        return [tuple(r) for r in await read_all(self.reader, sql, params)]
 
     async def known_spaces(self) -> list[tuple[str, int]]:
         """Every space id stored anywhere, with its number of polls (abandoned ones not counted), by id."""
