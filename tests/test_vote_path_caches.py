@@ -183,3 +183,18 @@ async def test_remembered_receipts_still_differ_where_they_should(service: Debat
     after = await service.vote(member("e"), poll, second.id)
     assert after.card is not None and t("reason.ask") not in after.card.text
     assert len(after.card.buttons) == 1  # only "take my vote back": no reason offer once reasons are off
+
+
+async def test_when_full_expired_entries_go_first_then_the_oldest() -> None:
+    now = [0.0]
+    cache: SharedLoadCache[str, int] = SharedLoadCache(10.0, max_size=3, clock=lambda: now[0])
+    cache.put("old", 1)
+    now[0] = 5.0
+    cache.put("a", 2)
+    cache.put("b", 3)
+    now[0] = 12.0  # "old" has expired, "a" and "b" have not
+    cache.put("c", 4)
+    assert [cache.peek(k) for k in ("old", "a", "b", "c")] == [None, 2, 3, 4]
+    cache.put("d", 5)  # nothing expired: the oldest ("a") goes
+    assert [cache.peek(k) for k in ("a", "b", "c", "d")] == [None, 3, 4, 5]
+    assert len(cache) == 3

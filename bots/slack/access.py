@@ -7,15 +7,15 @@ names a member: only Slack's error code.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.errors import slack_error
+from core.cache import SharedLoadCache
 
 log = logging.getLogger(__name__)
 
@@ -28,37 +28,6 @@ MEMBERSHIP_MAX_PAGES = 10  # channels beyond 2,000 per member are treated as not
 CHANNEL_TYPES = "public_channel,private_channel"
 
 Key = tuple[str, str]
-V = TypeVar("V")
-
-
-class TtlCache(Generic[V]):
-    """A small bounded cache with per-entry expiry; when full, expired then oldest entries go."""
-
-    def __init__(self, ttl: float, max_size: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self.max_size = max_size
-        self.clock = clock
-        self._entries: dict[Key, tuple[float, V]] = {}
-
-    def get(self, key: Key) -> V | None:
-        hit = self._entries.get(key)
-        if hit is None:
-            return None
-        if hit[0] <= self.clock():
-            del self._entries[key]
-            return None
-        return hit[1]
-
-    def put(self, key: Key, value: V) -> None:
-        now = self.clock()
-        if key not in self._entries and len(self._entries) >= self.max_size:
-            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-            while len(self._entries) >= self.max_size:  # dicts keep insertion order: drop the oldest
-                del self._entries[next(iter(self._entries))]
-        self._entries[key] = (now + self.ttl, value)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class AdminDirectory:
@@ -73,12 +42,12 @@ class AdminDirectory:
     ) -> None:
         self.client = client
         self.extra = extra
-        self._cache: TtlCache[bool] = TtlCache(ttl, ADMIN_CACHE_MAX, clock)
+        self._cache: SharedLoadCache[Key, bool] = SharedLoadCache(ttl, ADMIN_CACHE_MAX, clock=clock)
 
     async def is_admin(self, team_id: str, user_id: str) -> bool:
         if user_id in self.extra:
             return True
-        hit = self._cache.get((team_id, user_id))
+        hit = self._cache.peek((team_id, user_id))
         if hit is not None:
             return hit
         try:
@@ -108,8 +77,9 @@ class ChannelAccess:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
-        self._cache: TtlCache[frozenset[str]] = TtlCache(ttl, max_size, clock)
-        self._pending: dict[Key, asyncio.Future[frozenset[str] | None]] = {}
+        # A failed lookup (None) is not kept: the next request asks Slack again.
+        self._cache: SharedLoadCache[Key, frozenset[str] | None] = SharedLoadCache(
+            ttl, max_size, keep=lambda found: found is not None, clock=clock)
 
     async def can_view(self, team_id: str, user_id: str, channel_id: str) -> bool:
         if not (team_id and user_id and channel_id):
@@ -127,26 +97,7 @@ class ChannelAccess:
 
     async def channels(self, team_id: str, user_id: str) -> frozenset[str] | None:
         """The member's channels, or None when Slack could not say (then nothing is shown)."""
-        key = (team_id, user_id)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[frozenset[str] | None] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
-        try:
-            found = await self._fetch(user_id)
-            if found is not None:  # a failure is not cached: the next request asks again
-                self._cache.put(key, found)
-            future.set_result(found)
-            return found
-        except BaseException:
-            future.set_result(None)
-            raise
-        finally:
-            del self._pending[key]
+        return await self._cache.get((team_id, user_id), lambda: self._fetch(user_id))
 
     async def _fetch(self, user_id: str) -> frozenset[str] | None:
         found: set[str] = set()

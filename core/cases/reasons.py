@@ -48,7 +48,6 @@ def _answer(kind: ReasonKind, key: str, **values: object) -> Reply:
     return Reply(text=t(key, **values), error=kind not in _ERRORS)
 
 
-
 @dataclass(frozen=True)
 class ReceiptOffer:
     """What a vote receipt offers about reasons; every vote that shares it shares the receipt."""
@@ -56,6 +55,7 @@ class ReceiptOffer:
     mode: ReasonsMode
     has_reason: bool
     moved: bool  # the member's reason is on another choice: keep or drop it
+
 
 class ReasonCases(ServiceBase):
     # -- what may be shown ----------------------------------------------------------------------
