@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bots.discord.client import CounterpointClient
@@ -97,15 +97,19 @@ def seen_by(fake: FakeDiscord, rec: InteractionRecord) -> str:
     return "\n".join(text_of(m) for m in shown)
 
 
-@contextmanager
-def write_locked(path: str) -> Iterator[None]:
-    """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) until the block ends."""
-    conn = sqlite3.connect(path, isolation_level=None)
+@asynccontextmanager
+async def write_locked(path: str) -> AsyncIterator[None]:
+    """Another connection holds SQLite's write lock (BEGIN IMMEDIATE) until the block ends.
+
+    Taken off the loop's thread: the bot may be inside a write of its own (a poll refresh's claim), which
+    needs the loop to finish, so waiting for the lock on the loop would wait for ourselves."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
         yield
     finally:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         conn.close()
 
 

@@ -82,7 +82,7 @@ async def test_a_vote_the_database_cannot_take_is_answered_not_recorded(
         await answered(await fake.slash("debate", subcommand="today", user_id=fake.owner.id))
         [message] = polls_in(fake)
         poll_id = poll_id_of(fake, message.id)
-        with write_locked(path):
+        async with write_locked(path):
             answer = await answered(await fake.click(message.id, vote_ids(message)[0], user_id=BOB))
         assert answer.ephemeral and "NOT recorded" in answer.content
         assert (await service.store.tally(poll_id)).total == 0

@@ -142,7 +142,7 @@ async def test_no_log_line_ties_a_member_to_a_vote_or_holds_a_token(
         await fake.wait_for(lambda: any(r.status == 403 for r in fake.requests))
 
         # The database is locked by another process while a member votes.
-        with write_locked(path):
+        async with write_locked(path):
             lost = await answered(await fake.click(message.id, ids[2], user_id=CAROL))
         assert "NOT recorded" in lost.content
     tokens = [r.token for r in fake.interactions] + [fake.token]

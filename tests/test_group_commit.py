@@ -1,15 +1,22 @@
-"""The group-commit writer's vote path: one call on the database thread per batch, with every guarantee kept.
+"""The group-commit writer's vote path: one synchronous unit per batch, with every guarantee kept.
 
-- a burst of concurrent votes costs one round trip to aiosqlite's thread per committed batch (issue 12 E);
+Both places a unit runs are covered: the event loop's own thread (synchronous=NORMAL, the default) and
+aiosqlite's thread (synchronous=FULL, or when another connection holds the write lock).
+
+- a burst of concurrent votes is one unit per committed batch: inline with no thread call, or one
+  round trip to aiosqlite's thread (issue 12 E);
 - one vote that fails inside a batch fails alone (savepoint), the others commit;
 - an error after which SQLite rolled the whole transaction back fails every vote of the batch, none applied;
 - a batch mixing votes with other writes still commits all of them;
-- cancelling the writer while its batch runs on the thread reports what the thread committed.
+- cancelling the writer while its batch runs on the thread reports what the thread committed;
+- a write lock held elsewhere sends the batch to the thread, and the event loop keeps running meanwhile;
+- the inline connection's WAL is checkpointed on the thread, so it does not grow without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections import Counter
@@ -22,6 +29,7 @@ import aiosqlite
 import pytest
 
 from core.models import VoteKind
+from core.store import group_commit
 from core.store.base import StoreError
 from core.store.sqlite import BATCH_MAX, SqliteStore
 
@@ -29,10 +37,11 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPTIONS = ["-2", "-1", "0", "1", "2"]
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "votes.db")
+@pytest.fixture(params=["NORMAL", "FULL"])
+async def store(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "votes.db", synchronous=request.param)
     await store.open()
+    assert (store._inline is not None) is (request.param == "NORMAL")
     try:
         yield store
     finally:
@@ -50,7 +59,7 @@ async def _on_writer(store: SqliteStore, sql: str) -> None:
     await store.writer.run(op)
 
 
-async def test_a_burst_of_votes_is_one_thread_call_per_batch(store: SqliteStore, monkeypatch: Any) -> None:
+async def test_a_burst_of_votes_is_one_unit_per_batch(store: SqliteStore, monkeypatch: Any) -> None:
     poll = await _poll(store)
     writer_conn = store._write
     calls: Counter[str] = Counter()
@@ -65,9 +74,15 @@ async def test_a_burst_of_votes_is_one_thread_call_per_batch(store: SqliteStore,
     n = 3 * BATCH_MAX
     outcomes = await asyncio.gather(*(store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(n)))
     batches = store.writer.stats.batches - before
+    thread_calls = calls["writer"]
+    await store.set_meta("settled", "1")  # queued behind a checkpoint the writer may still be running
     assert [o.kind for o in outcomes] == [VoteKind.CAST] * n
     assert batches >= 3
-    assert calls["writer"] == batches, calls
+    if store._inline is None:
+        assert thread_calls == batches == store.writer.stats.single_calls, calls
+    else:  # on the loop's thread: the only calls to aiosqlite's thread are the WAL checkpoints
+        assert store.writer.stats.inline == batches and store.writer.stats.single_calls == 0
+        assert thread_calls == store.writer.stats.checkpoints >= 1, calls
     assert (await store.tally(poll)).total == n
 
 
@@ -127,7 +142,9 @@ async def test_a_batch_mixing_votes_and_other_writes_commits_them_all(store: Sql
     assert (await store.tally(poll)).total == 20 and (await store.tally(other)).total == 20
 
 
-async def test_cancelling_the_writer_mid_batch_reports_what_the_thread_committed(store: SqliteStore) -> None:
+async def test_cancelling_the_writer_mid_batch_reports_what_the_thread_committed(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "votes.db", synchronous="FULL")  # the unit on aiosqlite's thread
+    await store.open()
     poll = await _poll(store)
     started, release = threading.Event(), threading.Event()
 
@@ -161,3 +178,55 @@ async def test_cancelling_the_writer_mid_batch_reports_what_the_thread_committed
     finally:
         raw.close()
     store._writer = None  # its task is gone; close() has no queue left to finish
+    await store.close()
+
+
+async def test_a_lock_held_elsewhere_sends_the_batch_to_the_thread_and_the_loop_keeps_running(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "votes.db", busy_timeout=0.05, lock_timeout=5.0)
+    await store.open()
+    try:
+        poll = await _poll(store)
+        other = sqlite3.connect(store.path, isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")  # another process writing, for as long as it likes
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        vote = asyncio.create_task(store.record_vote(poll, "waits", "1", T0))
+        await asyncio.sleep(0.3)
+        waited = ticks
+        other.execute("COMMIT")
+        other.close()
+        outcome = await vote
+        ticking.cancel()
+        # A wait on the loop's thread would have frozen the ticker for the whole 0.3 s.
+        assert waited >= 10, waited
+        assert outcome.kind is VoteKind.CAST
+        assert store.writer.stats.single_calls == 1  # the vote waited on aiosqlite's thread
+        assert await store.current_vote(poll, "waits") == "1"
+        assert (await store.record_vote(poll, "next", "2", T0)).kind is VoteKind.CAST
+        assert store.writer.stats.inline >= 1  # and the next batch is inline again
+    finally:
+        await store.close()
+
+
+async def test_the_inline_connections_wal_is_checkpointed_on_the_thread(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(group_commit, "CHECKPOINT_ROWS", 60)
+    store = SqliteStore(tmp_path / "votes.db")
+    await store.open()
+    try:
+        poll = await _poll(store)
+        for i in range(600):  # one commit each: every commit appends its pages to the WAL
+            await store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0)
+        assert store.writer.stats.checkpoints >= 10
+        # Checkpointed frames let writers start the WAL over; without them it would hold ~600 commits.
+        wal = await asyncio.to_thread(os.path.getsize, f"{store.path}-wal")
+        assert wal < 1_000_000, wal
+        assert (await store.tally(poll)).total == 600
+    finally:
+        await store.close()

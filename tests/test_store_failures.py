@@ -114,8 +114,9 @@ async def check_all_or_nothing(store: SqliteStore, poll_id: int, acked: dict[str
     assert (await store.get_poll(poll_id)) is not None
 
 
-async def test_full_database_fails_writes_with_store_error_and_keeps_reads(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "full.db")
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])  # votes commit inline, or on the thread
+async def test_full_database_fails_writes_with_store_error_and_keeps_reads(tmp_path: Path, synchronous: str) -> None:
+    store = SqliteStore(tmp_path / "full.db", synchronous=synchronous)
     await store.open()
     try:
         poll = await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))
@@ -130,6 +131,8 @@ async def test_full_database_fails_writes_with_store_error_and_keeps_reads(tmp_p
             await conn.execute(f"PRAGMA max_page_count={pages + 12}")  # type: ignore[attr-defined]
 
         await store.writer.run(cap)
+        if store._inline is not None:  # the limit is per connection
+            store._inline.execute(f"PRAGMA max_page_count={pages + 12}")
         acked, failed = await fill_until_full(store, poll.id)
         await check_all_or_nothing(store, poll.id, acked, failed)
 
@@ -137,6 +140,8 @@ async def test_full_database_fails_writes_with_store_error_and_keeps_reads(tmp_p
             await conn.execute("PRAGMA max_page_count=1073741823")  # type: ignore[attr-defined]
 
         await store.writer.run(uncap)  # space again: writes work again
+        if store._inline is not None:
+            store._inline.execute("PRAGMA max_page_count=1073741823")
         assert (await store.record_vote(poll.id, "later", "0", T0)).kind is VoteKind.CAST
     finally:
         await store.close()

@@ -8,11 +8,16 @@ savepoint and fails alone. A failure of the transaction itself (a write lock ano
 release, a full disk, an error after which SQLite rolled the whole transaction back) fails every write
 of the batch with StoreError: none of them was applied.
 
-Votes are bulk writes: plain functions of a sqlite3 connection. A batch made only of those runs as ONE
-call on the connection's thread (BEGIN, every savepoint and statement, COMMIT), because each await on
-that thread is a round trip that waits behind everything else the event loop has to do; under load the
-batch used to spend most of its life in those queues, not in SQLite. Batches holding other writes
-(coroutine operations) keep the statement-by-statement path, with each bulk group still one call.
+Votes are bulk writes: plain functions of a sqlite3 connection, run as one synchronous unit per batch
+(sqlite_unit.py). Where the store allows it (synchronous=NORMAL or OFF, where a commit writes to the
+WAL and waits for no disk), the unit runs on the event loop's own thread, through an `inline`
+connection that never waits for a lock: a batch of 500 votes costs the loop about as long as handing
+it to another thread did, because that thread had to win the GIL back from the loop at every
+statement, and a lone vote is answered without two thread hand-overs. If another connection holds the
+write lock, the batch goes to aiosqlite's thread and waits there. The inline connection never
+checkpoints (that writes the database file and syncs it); every CHECKPOINT_ROWS changed rows the
+writer has aiosqlite's thread run one instead. Batches holding other writes (coroutine
+operations) run statement by statement on aiosqlite's thread, with each bulk group still one call.
 """
 
 from __future__ import annotations
@@ -21,21 +26,34 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from core.store.base import StoreError
-from core.store.sqlite_errors import begin_immediate, is_busy, is_driver_error, store_error
+from core.store.sqlite_errors import begin_immediate, is_driver_error, store_error
+from core.store.sqlite_unit import (
+    BulkOperation,
+    Job,
+    LockHeld,
+    Operation,
+    Result,
+    TransactionLost,
+    apply_bulk,
+    begin_now,
+    begin_waiting,
+    groups_of,
+    run_unit,
+)
 
 log = logging.getLogger(__name__)
 
-Operation = Callable[[aiosqlite.Connection], Awaitable[Any]]
-# Runs on the connection's thread with the plain sqlite3 connection, inside the batch's transaction.
-BulkOperation = Callable[[sqlite3.Connection, list[Any]], list[Any]]
 WIPE_RETRY_S = 30.0
+# Rows the inline connection may change before the writer asks for a checkpoint: about the 1,000 pages
+# of SQLite's own automatic checkpoint, as a lone vote changes about three rows on about six pages.
+CHECKPOINT_ROWS = 1000
 _T = TypeVar("_T")
 
 if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no cover - guards an upgrade
@@ -52,41 +70,28 @@ async def on_connection_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3
 
 
 @dataclass
-class _Job:
-    future: asyncio.Future[Any]
-    op: Operation | None = None
-    bulk: BulkOperation | None = None
-    item: Any = None
-    wipe: bool = False  # after the commit, truncate the WAL so erased rows leave no old page copies
-
-
-class _TransactionLost(Exception):
-    """SQLite rolled the whole transaction back on an error: no savepoint of the batch survives."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
-@dataclass
 class WriterStats:
     batches: int = 0
     jobs: int = 0
     largest_batch: int = 0
-    single_calls: int = 0  # batches that ran as one call on the database thread
-
-
-Result = tuple[_Job, Any, BaseException | None]
+    single_calls: int = 0  # batches that ran as one call on aiosqlite's thread
+    inline: int = 0  # batches that ran on the event loop's thread
+    checkpoints: int = 0  # checkpoints run on aiosqlite's thread for the inline connection's commits
 
 
 class GroupCommitWriter:
-    def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200, lock_timeout: float = 10.0) -> None:
+    def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200, lock_timeout: float = 10.0,
+                 inline: sqlite3.Connection | None = None) -> None:
+        """`inline`: a connection of the event loop's thread with busy_timeout=0 and wal_autocheckpoint=0
+        on the same file, for vote batches (see the module's docstring); None runs them all on the thread."""
         self._conn = conn
+        self._inline = inline
         self._batch_max = batch_max
         self._lock_timeout = lock_timeout
         self._wipe_retry_at: float | None = None  # monotonic time to retry an unfinished WAL truncate
-        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._changed_rows = inline.total_changes if inline is not None else 0
         self._closing = False
         self.stats = WriterStats()
 
@@ -112,14 +117,14 @@ class GroupCommitWriter:
         wipe=True (erasures): once committed, checkpoint and truncate the WAL before returning, so the
         deleted rows survive in no old page image (secure_delete zeroes them in the database file).
         """
-        return await self._submit(_Job(asyncio.get_running_loop().create_future(), op=op, wipe=wipe))
+        return await self._submit(Job(asyncio.get_running_loop().create_future(), op=op, wipe=wipe))
 
     async def run_bulk(self, bulk: BulkOperation, item: Any) -> Any:
         """Queue `item`; consecutive items for the same `bulk` are applied by one call of
-        `bulk(sqlite3_connection, items)`, which returns one result per item, on the database thread."""
-        return await self._submit(_Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
+        `bulk(sqlite3_connection, items)`, which returns one result per item, in one unit."""
+        return await self._submit(Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
 
-    async def _submit(self, job: _Job) -> Any:
+    async def _submit(self, job: Job) -> Any:
         if self._closing or self._task is None or self._task.done():
             raise StoreError("the store is closing or not open; the write was not applied")
         self._queue.put_nowait(job)  # unbounded: put() would only add a suspension point
@@ -140,19 +145,19 @@ class GroupCommitWriter:
                 batch.append(nxt)
             await self._commit(batch)
 
-    async def _commit(self, batch: list[_Job]) -> None:
+    async def _commit(self, batch: list[Job]) -> None:
         results: list[Result] = []
         single = all(job.bulk is not None for job in batch)
         try:
             if single:
-                results = await self._commit_on_thread(batch)
+                results = await self._commit_bulk(batch)
             else:
                 await begin_immediate(self._conn, self._lock_timeout)
-                for group in _groups(batch):
+                for group in groups_of(batch):
                     results.extend(await self._apply(group))
                 await self._conn.execute("COMMIT")
         except BaseException as exc:  # the whole batch is lost: every caller must hear it
-            cause = exc.cause if isinstance(exc, _TransactionLost) else exc
+            cause = exc.cause if isinstance(exc, TransactionLost) else exc
             error = store_error(cause, f"a write batch of {len(batch)}")
             log.error("%s", error)
             if not single and self._conn.in_transaction:
@@ -168,43 +173,35 @@ class GroupCommitWriter:
             return
         self.stats.batches += 1
         self.stats.jobs += len(batch)
-        self.stats.single_calls += single
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         retry_due = self._wipe_retry_at is not None and time.monotonic() >= self._wipe_retry_at
         if retry_due or any(job.wipe for job, _, error in results if error is None):
             await self._truncate_wal()
-        for job, value, failure in results:
-            if job.future.done():
-                continue
-            if failure is not None:
-                job.future.set_exception(store_error(failure, "a write") if is_driver_error(failure) else failure)
-            else:
-                job.future.set_result(value)
+        self._settle(results)
+        if self._checkpoint_due():
+            await self._checkpoint_wal()
 
-    async def _commit_on_thread(self, batch: list[_Job]) -> list[Result]:
-        groups = _groups(batch)
-        lock_timeout = self._lock_timeout
-
-        def unit(conn: sqlite3.Connection) -> list[Result]:
-            _begin_immediate_sync(conn, lock_timeout)
+    async def _commit_bulk(self, batch: list[Job]) -> list[Result]:
+        groups = groups_of(batch)
+        if self._inline is not None:
             try:
-                results = _apply_groups_sync(conn, groups, lock_timeout)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    try:
-                        conn.execute("ROLLBACK")
-                    except Exception:
-                        log.warning("rollback after a failed batch failed too", exc_info=True)
-                raise
-            return results
+                results = run_unit(self._inline, groups, begin_now)
+            except LockHeld:
+                pass  # another connection is writing: wait for it on the thread, never on the loop
+            else:
+                self.stats.inline += 1
+                return results
+        self.stats.single_calls += 1
+        return await self._commit_on_thread(groups)
 
+    async def _commit_on_thread(self, groups: list[list[Job]]) -> list[Result]:
+        begin = begin_waiting(self._lock_timeout)
         # Awaited directly, not wrapped in a task: the batch reaches the thread's queue before this
         # coroutine first yields, instead of after every voter the loop has just woken has run.
         finished: list[list[Result]] = []
 
         def recorded(conn: sqlite3.Connection) -> list[Result]:
-            finished.append(unit(conn))
+            finished.append(run_unit(conn, groups, begin))
             return finished[0]
 
         try:
@@ -223,6 +220,24 @@ class GroupCommitWriter:
                     job.future.set_exception(store_error(failure, "a write") if is_driver_error(failure) else failure)
                 else:
                     job.future.set_result(value)
+
+    # -- the inline connection's checkpoints -------------------------------------------------------
+
+    def _checkpoint_due(self) -> bool:
+        if self._inline is None or self._inline.total_changes - self._changed_rows < CHECKPOINT_ROWS:
+            return False
+        self._changed_rows = self._inline.total_changes
+        return True
+
+    async def _checkpoint_wal(self) -> None:
+        """Copy the WAL into the database file on aiosqlite's thread, after the batch was answered. The
+        writer waits for it, as SQLite's own checkpoint would make its committer wait: with no commit
+        in between, every frame is copied and the next commit starts the WAL over instead of growing it."""
+        try:
+            await on_connection_thread(self._conn, _passive_checkpoint)
+            self.stats.checkpoints += 1
+        except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
+            log.warning("WAL checkpoint failed: %s", store_error(exc, "a checkpoint"))
 
     async def _truncate_wal(self) -> None:
         # Runs outside any transaction, after the erasure committed. If a reader (another process)
@@ -243,13 +258,13 @@ class GroupCommitWriter:
             log.warning("WAL checkpoint after an erasure did not finish (%s); retrying after later writes", problem)
         self._wipe_retry_at = time.monotonic() + WIPE_RETRY_S
 
-    async def _apply(self, group: list[_Job]) -> list[Result]:
+    async def _apply(self, group: list[Job]) -> list[Result]:
         if group[0].bulk is not None:
-            return await on_connection_thread(self._conn, lambda conn: _apply_bulk_sync(conn, group))
+            return await on_connection_thread(self._conn, lambda conn: apply_bulk(conn, group))
         head = group[0]
         try:
             return [(head, await self._in_savepoint(head.op), None)]  # type: ignore[arg-type]
-        except _TransactionLost:
+        except TransactionLost:
             raise
         except Exception as exc:
             return [(head, None, exc)]
@@ -262,85 +277,20 @@ class GroupCommitWriter:
             if not self._conn.in_transaction:
                 # SQLite already rolled back the whole transaction (SQLITE_FULL, IOERR, ...): going on
                 # would run the rest of the batch in autocommit, committing writes we then report failed.
-                raise _TransactionLost(exc) from exc
+                raise TransactionLost(exc) from exc
             try:
                 await self._conn.execute("ROLLBACK TO op")
                 await self._conn.execute("RELEASE op")
             except Exception as undo:
-                raise _TransactionLost(undo) from exc
+                raise TransactionLost(undo) from exc
             raise
         await self._conn.execute("RELEASE op")
         return value
 
 
-# -- on the database thread ------------------------------------------------------------------------
-
-
-def _begin_immediate_sync(conn: sqlite3.Connection, lock_timeout: float) -> None:
-    """begin_immediate's loop on the database thread: each attempt waits busy_timeout inside SQLite,
-    the loop bounds the whole wait. Sleeping here holds up only this connection, which waits anyway."""
-    deadline = time.monotonic() + lock_timeout
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.Error as exc:
-            if not is_busy(exc) or time.monotonic() >= deadline:
-                raise
-        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-
-
-def _apply_groups_sync(conn: sqlite3.Connection, groups: list[list[_Job]], lock_timeout: float) -> list[Result]:
-    """The usual batch is one group (votes only) and runs with no savepoint: each savepoint is two more
-    statements, and each statement one more wait for the GIL while the event loop answers voters. If
-    that group fails, the transaction starts again and takes the savepoint path, so a bad item fails alone."""
-    if len(groups) != 1:
-        return [r for group in groups for r in _apply_bulk_sync(conn, group)]
-    group = groups[0]
-    bulk = group[0].bulk
-    assert bulk is not None
-    try:
-        values = bulk(conn, [j.item for j in group])
-    except Exception as exc:
-        if not conn.in_transaction:  # SQLite rolled the whole transaction back: see _in_savepoint
-            raise _TransactionLost(exc) from exc
-        conn.execute("ROLLBACK")
-        _begin_immediate_sync(conn, lock_timeout)
-        return _apply_bulk_sync(conn, group)
-    return [(job, value, None) for job, value in zip(group, values, strict=True)]
-
-
-def _apply_bulk_sync(conn: sqlite3.Connection, group: list[_Job]) -> list[Result]:
-    """One bulk call for the group in a savepoint; if it fails, each item alone, so one bad item fails alone."""
-    bulk = group[0].bulk
-    assert bulk is not None
-    try:
-        values = _in_savepoint_sync(conn, lambda c: bulk(c, [j.item for j in group]))
-        return [(job, value, None) for job, value in zip(group, values, strict=True)]
-    except _TransactionLost:
-        raise
-    except Exception as exc:
-        if len(group) == 1:
-            return [(group[0], None, exc)]
-        log.warning("bulk write of %d failed; applying one by one", len(group), exc_info=True)
-    return [r for job in group for r in _apply_bulk_sync(conn, [job])]
-
-
-def _in_savepoint_sync(conn: sqlite3.Connection, op: Callable[[sqlite3.Connection], _T]) -> _T:
-    conn.execute("SAVEPOINT op")
-    try:
-        value = op(conn)
-    except BaseException as exc:
-        if not conn.in_transaction:  # SQLite rolled the whole transaction back: see _in_savepoint
-            raise _TransactionLost(exc) from exc
-        try:
-            conn.execute("ROLLBACK TO op")
-            conn.execute("RELEASE op")
-        except Exception as undo:
-            raise _TransactionLost(undo) from exc
-        raise
-    conn.execute("RELEASE op")
-    return value
+def _passive_checkpoint(conn: sqlite3.Connection) -> None:
+    # PASSIVE waits for no one: frames a reader still needs stay for the next checkpoint.
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) -> list[Result]:
@@ -350,13 +300,3 @@ async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) 
     except BaseException:  # cancelled again, or closed: report what is known
         pass
     return finished[0] if finished else []
-
-
-def _groups(batch: list[_Job]) -> list[list[_Job]]:
-    groups: list[list[_Job]] = []
-    for job in batch:
-        if groups and job.bulk is not None and groups[-1][0].bulk == job.bulk:
-            groups[-1].append(job)
-        else:
-            groups.append([job])
-    return groups

@@ -16,18 +16,21 @@ from core.models import Poll, Tally, VoteOutcome
 from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
 from core.store.group_commit import GroupCommitWriter
 from core.store.sqlite_errors import store_error, surfacing_store_errors
-from core.store.sqlite_open import cannot_open as _cannot_open
 from core.store.sqlite_open import (
+    INLINE_SYNCHRONOUS,
     check_location,
     check_version,
     connect,
+    connect_inline,
     lock_single_writer,
     migrate,
     migrations,
     reason_for,
+    require_json,
     split_sql,
     user_version,
 )
+from core.store.sqlite_open import cannot_open as _cannot_open
 from core.store.sqlite_reasons import SqliteReasonQueries, forget_reasons, purge_reasons
 from core.store.sqlite_refresh import SqliteRefreshQueries
 from core.store.sqlite_rows import POLL_COLUMNS as _POLL_COLUMNS
@@ -36,7 +39,7 @@ from core.store.sqlite_rows import poll_from_row as _poll
 from core.store.sqlite_rows import ts as _ts
 from core.store.sqlite_schedules import ScheduleQueries
 from core.store.sqlite_spaces import SpaceQueries
-from core.store.sqlite_votes import apply_votes
+from core.store.sqlite_votes import MEMBER_EVENTS, apply_votes
 from core.store.vote_plan import VoteRequest
 
 __all__ = ["BATCH_MAX", "SYNCHRONOUS_MODES", "SqliteStore", "migrations", "split_sql"]
@@ -82,6 +85,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         self._batch_max = batch_max
         self._write: aiosqlite.Connection | None = None
         self._read: aiosqlite.Connection | None = None
+        self._inline: sqlite3.Connection | None = None  # vote batches on the loop's thread (group_commit.py)
         self._writer: GroupCommitWriter | None = None
         self._lock_fd: int | None = None
 
@@ -97,7 +101,8 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
             raise _cannot_open(self.abs_path, reason_for(exc)) from exc
-        self._writer = GroupCommitWriter(self._write, self._batch_max, self.lock_timeout)  # type: ignore[arg-type]
+        self._writer = GroupCommitWriter(self._write, self._batch_max, self.lock_timeout,  # type: ignore[arg-type]
+                                         inline=self._inline)
         self._writer.start()
 
     async def _open(self) -> None:
@@ -112,12 +117,14 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             "PRAGMA secure_delete=ON",  # erased votes are overwritten with zeros, not just unlinked
         ]
         self._write = await connect(path, pragmas)
-        await _require_json(self._write, path)
+        await require_json(self._write, path)
         # Refuse a newer schema before anything writes to the file (even the WAL switch does).
         check_version(path, await user_version(self._write))
         await self._write.execute("PRAGMA journal_mode=WAL")
         await migrate(self._write, path, self.lock_timeout)
         self._read = await connect(path, pragmas)
+        if self.synchronous in INLINE_SYNCHRONOUS:
+            self._inline = connect_inline(path, pragmas)
 
     async def close(self) -> None:
         await self._release()
@@ -132,6 +139,9 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             except Exception as exc:
                 failure = exc
             self._writer = None
+        if self._inline is not None:  # first: the last connection to close checkpoints, on its thread
+            self._inline.close()
+            self._inline = None
         for conn in (self._read, self._write):
             if conn is not None:
                 try:
@@ -310,8 +320,8 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
 
     async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]:
         rows = await self._rows(
-            "SELECT kind, option_id, at FROM vote_events WHERE poll_id = ? AND voter_key = ? ORDER BY id",
-            (poll_id, voter_key),
+            f"SELECT kind, option_id, at FROM {MEMBER_EVENTS} AND poll_id = ? ORDER BY id",
+            (voter_key, voter_key, poll_id),
         )
         return [HistoryEntry(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
 
@@ -344,7 +354,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             reasons = await forget_reasons(conn, space_id, voter_key)  # before the votes it reads
             votes = await conn.execute(f"DELETE FROM votes WHERE voter_key = ? AND {in_space}", (voter_key, space_id))
             events = await conn.execute(
-                f"DELETE FROM vote_events WHERE voter_key = ? AND {in_space}", (voter_key, space_id)
+                f"DELETE FROM {MEMBER_EVENTS} AND {in_space}", (voter_key, voter_key, space_id)
             )
             return votes.rowcount + events.rowcount + reasons
 
@@ -377,14 +387,6 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         for poll_id, first, current, n in rows:
             pairs.setdefault(poll_id, {})[(first, current)] = n
         return [(p, Tally(p.id, pairs.get(p.id, {}))) for p in polls]
-
-
-async def _require_json(conn: aiosqlite.Connection, path: str) -> None:
-    """Votes are written with SQLite's JSON functions (built in since 3.38, in most builds long before)."""
-    try:
-        await conn.execute("SELECT json_extract('[1]', '$[0]')")
-    except sqlite3.OperationalError as exc:
-        raise _cannot_open(path, f"this SQLite ({sqlite3.sqlite_version}) has no JSON functions ({exc})") from exc
 
 
 # Every public coroutine, the scheduler's and notices' queries included, reports driver failures

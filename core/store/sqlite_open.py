@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 from importlib import resources
 
 import aiosqlite
@@ -97,6 +98,32 @@ async def connect(path: str, pragmas: list[str]) -> aiosqlite.Connection:
         await conn.close()  # else its (non-daemon) thread keeps the process alive after the error
         raise
     return conn
+
+
+# Where a commit waits for no disk (the WAL is written, not synced), vote batches may commit on the event
+# loop's own thread (group_commit.py). FULL and EXTRA sync the WAL at every commit: those stay on a thread.
+INLINE_SYNCHRONOUS = frozenset({"OFF", "NORMAL"})
+
+
+def connect_inline(path: str, pragmas: list[str]) -> sqlite3.Connection:
+    """The writer's connection on the event loop's thread: a lock held elsewhere fails at once instead of
+    stopping the loop (busy_timeout=0), and it never checkpoints (wal_autocheckpoint=0)."""
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        for pragma in [*pragmas, "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0"]:
+            conn.execute(pragma)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def require_json(conn: aiosqlite.Connection, path: str) -> None:
+    """Votes are written with SQLite's JSON functions (built in since 3.38, in most builds long before)."""
+    try:
+        await conn.execute("SELECT json_extract('[1]', '$[0]')")
+    except sqlite3.OperationalError as exc:
+        raise cannot_open(path, f"this SQLite ({sqlite3.sqlite_version}) has no JSON functions ({exc})") from exc
 
 
 async def user_version(conn: aiosqlite.Connection) -> int:

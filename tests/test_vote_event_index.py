@@ -1,0 +1,87 @@
+"""Migration 009: a member's vote events are found through an index on their key's first 8 characters.
+
+The short index is what keeps a busy SQLite commit cheap (docs/scaling.md); these tests hold it to the
+promises of the full-key index it replaced: members whose keys share a prefix stay apart, history and
+erasure use the index (no scan of every event), and a database from before 009 keeps its events.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.models import VoteKind
+from core.store.sqlite import SqliteStore
+from tests.test_store_migration import database_at, iso
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TWIN_A, TWIN_B = "0123abcd" + "a" * 56, "0123abcd" + "b" * 56  # the same 8-character prefix
+
+
+async def test_members_whose_keys_share_the_prefix_keep_their_own_history_and_erasure(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "twins.db")
+    await store.open()
+    try:
+        poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+        await store.record_vote(poll, TWIN_A, "1", T0)
+        await store.record_vote(poll, TWIN_B, "2", T0)
+        await store.record_vote(poll, TWIN_B, "0", T0 + timedelta(minutes=1))
+        assert [(h.kind, h.option_id) for h in await store.history(poll, TWIN_A)] == [("cast", "1")]
+        assert [(h.kind, h.option_id) for h in await store.history(poll, TWIN_B)] == [("cast", "2"), ("change", "0")]
+        await store.forget_member("S1", TWIN_A)
+        assert await store.history(poll, TWIN_A) == []
+        assert [h.option_id for h in await store.history(poll, TWIN_B)] == ["2", "0"]
+        assert (await store.tally(poll)).current_counts() == {"0": 1}
+    finally:
+        await store.close()
+
+
+async def test_history_and_erasure_find_a_members_events_through_the_prefix_index(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "plan.db")
+    await store.open()
+    statements: list[str] = []
+    try:
+        poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+        assert (await store.record_vote(poll, TWIN_A, "1", T0)).kind is VoteKind.CAST
+
+        async def tracing(conn: object) -> None:
+            await conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+
+        await tracing(store.reader)
+        await store.writer.run(tracing)
+        await store.history(poll, TWIN_A)
+        await store.forget_member("S1", TWIN_A)
+    finally:
+        await store.close()
+    touching = [s for s in statements if "FROM vote_events" in s]
+    assert any(s.startswith("SELECT") for s in touching) and any(s.startswith("DELETE") for s in touching)
+    raw = sqlite3.connect(tmp_path / "plan.db")
+    try:
+        for sql in touching:  # the traced statements carry their values, so they can be planned as sent
+            plan = " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "vote_events USING INDEX vote_events_by_voter_prefix" in plan, (sql, plan)
+    finally:
+        raw.close()
+
+
+async def test_a_database_from_before_009_keeps_finding_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = database_at(path, 8)
+    conn.execute("INSERT INTO polls (id, space_id, channel_id, prompt_id, opened_at, closes_at) "
+                 "VALUES (1, 'S1', 'C1', 'p', ?, ?)", (iso(T0), iso(T0 + timedelta(days=1))))
+    conn.execute("INSERT INTO votes VALUES (1, ?, '1', '2', ?)", (TWIN_A, iso(T0)))
+    conn.executemany("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (1, ?, ?, ?, ?)",
+                     [(TWIN_A, "cast", "2", iso(T0)), (TWIN_A, "change", "1", iso(T0 + timedelta(minutes=1)))])
+    conn.execute("INSERT INTO tallies VALUES (1, '2', '1', 1)")
+    conn.execute("COMMIT")
+    conn.close()
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() >= 9
+        assert [(h.kind, h.option_id) for h in await store.history(1, TWIN_A)] == [("cast", "2"), ("change", "1")]
+        assert (await store.record_vote(1, TWIN_A, "0", T0 + timedelta(minutes=2))).kind is VoteKind.CHANGED
+        assert len(await store.history(1, TWIN_A)) == 3
+    finally:
+        await store.close()
