@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,11 @@ class ContentPack:
         return next((s for s in self.sections if s.id == section_id), None)
 
     def prompt(self, prompt_id: str) -> Prompt | None:
-        return next((p for p in self.prompts if p.id == prompt_id), None)
+        return self._prompts_by_id.get(prompt_id)
+
+    @cached_property
+    def _prompts_by_id(self) -> dict[str, Prompt]:  # every vote's answer looks its question up
+        return {p.id: p for p in reversed(self.prompts)}  # reversed: the first of a repeated id wins, as before
 
 
 @dataclass(frozen=True)

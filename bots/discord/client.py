@@ -22,6 +22,7 @@ from bots.discord import embeds, forms
 from bots.discord.charts import with_chart
 from bots.discord.port import DiscordPort
 from bots.discord.reasons import DiscordReasons
+from bots.discord.rendered import RenderedReplies
 from bots.discord.tree import build_groups
 from core.catalogue import t
 from core.commands import CommandRouter
@@ -106,6 +107,7 @@ class CounterpointClient(discord.Client):
         self.tree = DebateTree(self)
         self.port = DiscordPort(self)
         self.reasons = DiscordReasons(self)
+        self.rendered = RenderedReplies()
         # Turns kept in the database: processes running other shards share the edit budget of each poll.
         turns = service.refresh_turns(PLATFORM, refresh_interval)
         self.refresher: Coalescer[int] = Coalescer(self._refresh, interval=refresh_interval, turns=turns)
@@ -279,7 +281,7 @@ class CounterpointClient(discord.Client):
             if not await self._publish(interaction, reply):
                 return
             reply = replace(reply, post=None)
-        kwargs = embeds.reply_message(reply)
+        kwargs = self.rendered.kwargs(reply)
         if reply.attachment is not None:
             kwargs["file"] = discord.File(io.BytesIO(reply.attachment.content), filename=reply.attachment.filename)
         kwargs = with_chart(kwargs, reply.card)

@@ -1,0 +1,36 @@
+"""Each Reply object rendered once for Discord.
+
+The core hands the very same Reply object to every member who gets the same answer (a vote's receipt is
+built once per poll and choice: core/cases/voting.py). Building its embed and buttons took about as long
+as the vote itself, so the keyword arguments are kept per object and each answer gets a copy of them.
+The embed and view inside are shared: discord.py only reads them when it sends, and a sealed view is
+never stored. Replies that carry files (charts, exports) are rendered every time: a file is read once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.discord.embeds import reply_message
+from core.render import Reply
+
+KEEP = 256
+
+
+class RenderedReplies:
+    def __init__(self, keep: int = KEEP) -> None:
+        self._keep = keep
+        # id() of a kept Reply; the Reply itself is kept alongside, so its id cannot be reused meanwhile.
+        self._by_id: dict[int, tuple[Reply, dict[str, Any]]] = {}
+
+    def kwargs(self, reply: Reply) -> dict[str, Any]:
+        """reply_message(reply), fresh for the caller to add to."""
+        if reply.attachment is not None or (reply.card is not None and reply.card.image is not None):
+            return reply_message(reply)
+        kept = self._by_id.get(id(reply))
+        if kept is None or kept[0] is not reply:
+            kept = (reply, reply_message(reply))
+            if len(self._by_id) >= self._keep:
+                del self._by_id[next(iter(self._by_id))]  # the oldest
+            self._by_id[id(reply)] = kept
+        return dict(kept[1])
