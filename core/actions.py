@@ -6,6 +6,7 @@ payload must be rejected with a clear message, never trusted.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,6 +75,13 @@ class Action:
 def decode(payload: str) -> Action:
     if not isinstance(payload, str) or len(payload) > MAX_LEN:
         raise ActionError("malformed button payload")
+    return _decode(payload)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode(payload: str) -> Action:
+    """Remembered: the same few buttons are pressed over and over, and an Action is immutable. A payload
+    that fails raises again each time (lru_cache keeps no exceptions), so bad input fills nothing."""
     parts = payload.split(":")
     if len(parts) < 2 or parts[0] != PREFIX:
         raise ActionError("this button was not made by this bot")

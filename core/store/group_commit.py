@@ -15,9 +15,10 @@ connection that never waits for a lock: a batch of 500 votes costs the loop abou
 it to another thread did, because that thread had to win the GIL back from the loop at every
 statement, and a lone vote is answered without two thread hand-overs. If another connection holds the
 write lock, the batch goes to aiosqlite's thread and waits there. The inline connection never
-checkpoints (that writes the database file and syncs it); every CHECKPOINT_ROWS changed rows the
-writer has aiosqlite's thread run one instead. Batches holding other writes (coroutine
-operations) run statement by statement on aiosqlite's thread, with each bulk group still one call.
+checkpoints (that writes the database file and syncs it): every CHECKPOINT_ROWS changed rows the
+writer has aiosqlite's thread run one while it goes on committing (see _after_inline_commit). Batches
+holding other writes (coroutine operations) run statement by statement on aiosqlite's thread, with each
+bulk group still one call.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -51,9 +53,11 @@ from core.store.sqlite_unit import (
 log = logging.getLogger(__name__)
 
 WIPE_RETRY_S = 30.0
-# Rows the inline connection may change before the writer asks for a checkpoint: about the 1,000 pages
-# of SQLite's own automatic checkpoint, as a lone vote changes about three rows on about six pages.
+# Rows changed by inline commits between two checkpoints: about the 1,000 pages of SQLite's own automatic
+# checkpoint, as a lone vote changes three rows on about six pages. Past WAIT_BYTES of WAL the writer
+# waits for a checkpoint (see _after_inline_commit).
 CHECKPOINT_ROWS = 1000
+WAIT_BYTES = 64 * 1024 * 1024
 _T = TypeVar("_T")
 
 if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no cover - guards an upgrade
@@ -89,9 +93,15 @@ class GroupCommitWriter:
         self._batch_max = batch_max
         self._lock_timeout = lock_timeout
         self._wipe_retry_at: float | None = None  # monotonic time to retry an unfinished WAL truncate
-        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        # A deque and one wake-up per batch rather than an asyncio.Queue: its bookkeeping (a getter
+        # wake-up, a finished event) was paid by every vote.
+        self._queue: deque[Job | None] = deque()
+        self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._changed_rows = inline.total_changes if inline is not None else 0
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._rows_at_checkpoint = inline.total_changes if inline is not None else 0
+        self._page_size = int(inline.execute("PRAGMA page_size").fetchone()[0]) if inline is not None else 0
+        self._wal_bytes = 0  # the WAL's length at the last checkpoint
         self._closing = False
         self.stats = WriterStats()
 
@@ -103,11 +113,14 @@ class GroupCommitWriter:
         if self._task is None:
             return
         self._closing = True
-        self._queue.put_nowait(None)
-        await self._task
-        self._task = None
-        while not self._queue.empty():  # nothing can be queued after the marker, but be certain
-            job = self._queue.get_nowait()
+        self._enqueue(None)
+        try:
+            await self._task
+        finally:
+            self._task = None
+            await self._checkpoint_done()  # it must not outlive the connection
+        while self._queue:  # nothing can be queued after the marker, but be certain
+            job = self._queue.popleft()
             if job is not None and not job.future.done():
                 job.future.set_exception(StoreError("the store closed before this write ran; it was not applied"))
 
@@ -119,26 +132,38 @@ class GroupCommitWriter:
         """
         return await self._submit(Job(asyncio.get_running_loop().create_future(), op=op, wipe=wipe))
 
-    async def run_bulk(self, bulk: BulkOperation, item: Any) -> Any:
+    def run_bulk(self, bulk: BulkOperation, item: Any) -> asyncio.Future[Any]:
         """Queue `item`; consecutive items for the same `bulk` are applied by one call of
-        `bulk(sqlite3_connection, items)`, which returns one result per item, in one unit."""
-        return await self._submit(Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
+        `bulk(sqlite3_connection, items)`, which returns one result per item, in one unit. Await the
+        returned future for the item's result (a plain function: every vote comes through here)."""
+        return self._submit(Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
 
-    async def _submit(self, job: Job) -> Any:
+    def _submit(self, job: Job) -> asyncio.Future[Any]:
         if self._closing or self._task is None or self._task.done():
             raise StoreError("the store is closing or not open; the write was not applied")
-        self._queue.put_nowait(job)  # unbounded: put() would only add a suspension point
-        return await job.future
+        self._enqueue(job)
+        return job.future
+
+    def _enqueue(self, job: Job | None) -> None:
+        self._queue.append(job)
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            first = await self._queue.get()
+            if not self._queue:
+                self._wake = asyncio.get_running_loop().create_future()
+                try:
+                    await self._wake
+                finally:
+                    self._wake = None
+            first = self._queue.popleft()
             if first is None:
                 break
             batch = [first]
-            while len(batch) < self._batch_max and not self._queue.empty():
-                nxt = self._queue.get_nowait()
+            while len(batch) < self._batch_max and self._queue:
+                nxt = self._queue.popleft()
                 if nxt is None:
                     stopping = True
                     break
@@ -152,6 +177,8 @@ class GroupCommitWriter:
             if single:
                 results = await self._commit_bulk(batch)
             else:
+                # A checkpoint queued on the thread between our statements would run inside our transaction.
+                await self._checkpoint_done()
                 await begin_immediate(self._conn, self._lock_timeout)
                 for group in groups_of(batch):
                     results.extend(await self._apply(group))
@@ -178,8 +205,8 @@ class GroupCommitWriter:
         if retry_due or any(job.wipe for job, _, error in results if error is None):
             await self._truncate_wal()
         self._settle(results)
-        if self._checkpoint_due():
-            await self._checkpoint_wal()
+        if self._inline is not None:
+            await self._after_inline_commit()
 
     async def _commit_bulk(self, batch: list[Job]) -> list[Result]:
         groups = groups_of(batch)
@@ -223,21 +250,38 @@ class GroupCommitWriter:
 
     # -- the inline connection's checkpoints -------------------------------------------------------
 
-    def _checkpoint_due(self) -> bool:
-        if self._inline is None or self._inline.total_changes - self._changed_rows < CHECKPOINT_ROWS:
-            return False
-        self._changed_rows = self._inline.total_changes
-        return True
+    async def _after_inline_commit(self) -> None:
+        """Every CHECKPOINT_ROWS changed rows, a checkpoint on aiosqlite's thread while inline commits go
+        on. Frames committed during a checkpoint wait for the next one, and the WAL starts over (at its
+        first frame, so the file stops growing) only once a checkpoint has copied every frame before the
+        next commit, which a steady rush never allows. So once the last checkpoint found WAIT_BYTES of
+        WAL, the writer waits for one of its own: a short one, as the earlier ones copied nearly all."""
+        assert self._inline is not None
+        changed = self._inline.total_changes
+        if changed - self._rows_at_checkpoint < CHECKPOINT_ROWS:
+            return
+        self._rows_at_checkpoint = changed
+        wait = self._wal_bytes >= WAIT_BYTES
+        if wait:
+            await self._checkpoint_done()  # one that raced our commits cannot let the WAL start over
+        if self._checkpoint is None:
+            self._checkpoint = asyncio.create_task(self._checkpoint_wal(), name="counterpoint-checkpoint")
+        if wait:
+            await self._checkpoint_done()
 
     async def _checkpoint_wal(self) -> None:
-        """Copy the WAL into the database file on aiosqlite's thread, after the batch was answered. The
-        writer waits for it, as SQLite's own checkpoint would make its committer wait: with no commit
-        in between, every frame is copied and the next commit starts the WAL over instead of growing it."""
         try:
-            await on_connection_thread(self._conn, _passive_checkpoint)
+            frames = await on_connection_thread(self._conn, _passive_checkpoint)
+            self._wal_bytes = frames * self._page_size
             self.stats.checkpoints += 1
         except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
             log.warning("WAL checkpoint failed: %s", store_error(exc, "a checkpoint"))
+        finally:
+            self._checkpoint = None
+
+    async def _checkpoint_done(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
 
     async def _truncate_wal(self) -> None:
         # Runs outside any transaction, after the erasure committed. If a reader (another process)
@@ -288,9 +332,10 @@ class GroupCommitWriter:
         return value
 
 
-def _passive_checkpoint(conn: sqlite3.Connection) -> None:
-    # PASSIVE waits for no one: frames a reader still needs stay for the next checkpoint.
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+def _passive_checkpoint(conn: sqlite3.Connection) -> int:
+    """The frames in the WAL. PASSIVE waits for no one: frames a reader still needs stay for the next one."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(row[1]) if row and row[1] > 0 else 0
 
 
 async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) -> list[Result]:
