@@ -111,6 +111,10 @@ class ServiceBase:
         """The channel's zone for plain-text times: its schedule's, else the bot's TIMEZONE.
 
         Remembered for a minute: every vote receipt names a time, and a schedule's zone rarely changes."""
+        remembered = self._zones.peek((space_id, channel_id))  # the usual case, with no coroutine to build
+        if remembered is not None:
+            return remembered
+
         async def load() -> tzinfo:
             schedule = await self.store.get_schedule(space_id, channel_id)
             if schedule is not None:
@@ -147,7 +151,7 @@ class ServiceBase:
         # it is still open is decided again by the store inside the vote's own transaction. Anything
         # that shows the poll's state reads it fresh.
         if for_vote:
-            poll = await self._polls.get(poll_id, lambda: self.store.get_poll(poll_id))
+            poll = self._polls.peek(poll_id) or await self._polls.get(poll_id, lambda: self.store.get_poll(poll_id))
         else:
             poll = await self.store.get_poll(poll_id)
         # The same answer for a poll that does not exist and one the member may not see, so poll

@@ -113,8 +113,12 @@ class ReasonCases(ServiceBase):
     async def _receipt_mode(self, poll: Poll) -> ReasonsMode:
         """The channel's reasons mode for a receipt, remembered a few seconds: every vote shows one, and the
         mode only shapes the offer (saving a reason reads it fresh). Settings in this process forget it."""
-        modes: SharedLoadCache[tuple[str, str], ReasonsMode] = self.__dict__.setdefault(
-            "_reason_modes", SharedLoadCache(MODE_CACHE_SECONDS))
+        modes: SharedLoadCache[tuple[str, str], ReasonsMode] | None = self.__dict__.get("_reason_modes")
+        if modes is None:
+            modes = self.__dict__["_reason_modes"] = SharedLoadCache(MODE_CACHE_SECONDS)
+        remembered = modes.peek((poll.space_id, poll.channel_id))
+        if remembered is not None:
+            return remembered
 
         async def load() -> ReasonsMode:
             return (await self.channel_settings(poll.space_id, poll.channel_id)).reasons
