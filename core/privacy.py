@@ -20,11 +20,13 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+@functools.lru_cache(maxsize=16_384)
 def voter_key(secret: str, space_id: str, member_id: str) -> str:
     """A stable pseudonym for a member within one space.
 
     Keyed (HMAC) rather than a bare hash so that nobody holding the database alone can confirm a
     guessed member id; scoped by space so one member's votes cannot be linked across servers.
+    Remembered for the members seen lately (every vote needs it); this memory holds the secret anyway.
     """
     message = f"{len(space_id)}:{space_id}:{member_id}".encode()
     keyed = _keyed(secret).copy()  # the key schedule is computed once per secret, not per vote
