@@ -3,8 +3,9 @@
 The core hands the very same Reply object to every member who gets the same answer (a vote's receipt is
 built once per poll and choice: core/cases/voting.py). Building its embed and buttons took about as long
 as the vote itself, so the keyword arguments are kept per object and each answer gets a copy of them.
-The embed and view inside are shared: discord.py only reads them when it sends, and a sealed view is
-never stored. Replies that carry files (charts, exports) are rendered every time: a file is read once.
+The embed and view inside are shared: discord.py reads them when it sends, and never stores a sealed
+view (a followup may set its timeout, which changes nothing for a view that is never dispatched).
+Replies that carry files (charts, exports) are rendered every time: a file is read once.
 """
 
 from __future__ import annotations

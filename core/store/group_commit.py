@@ -16,7 +16,7 @@ it to another thread did, because that thread had to win the GIL back from the l
 statement, and a lone vote is answered without two thread hand-overs. If another connection holds the
 write lock, the batch goes to aiosqlite's thread and waits there. The inline connection never
 checkpoints (that writes the database file and syncs it): every CHECKPOINT_ROWS changed rows the
-writer has aiosqlite's thread run one while it goes on committing (see _after_inline_commit). Batches
+writer has aiosqlite's thread run one while it goes on committing (see _after_commit). Batches
 holding other writes (coroutine operations) run statement by statement on aiosqlite's thread, with each
 bulk group still one call.
 """
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 WIPE_RETRY_S = 30.0
 # Rows changed by inline commits between two checkpoints: about the 1,000 pages of SQLite's own automatic
 # checkpoint, as a lone vote changes three rows on about six pages. Past WAIT_BYTES of WAL the writer
-# waits for a checkpoint (see _after_inline_commit).
+# waits for a checkpoint (see _after_commit).
 CHECKPOINT_ROWS = 1000
 WAIT_BYTES = 64 * 1024 * 1024
 _T = TypeVar("_T")
@@ -99,9 +99,15 @@ class GroupCommitWriter:
         self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._checkpoint: asyncio.Task[None] | None = None
-        self._rows_at_checkpoint = inline.total_changes if inline is not None else 0
+        self._rows_at_checkpoint = 0
+        # With an inline connection no connection checkpoints by itself (wal_autocheckpoint=0 on both):
+        # every checkpoint is the writer's, so it knows when the WAL may start over.
+        self._owns_checkpoints = inline is not None
         self._page_size = int(inline.execute("PRAGMA page_size").fetchone()[0]) if inline is not None else 0
         self._wal_bytes = 0  # the WAL's length at the last checkpoint
+        # Whether the next write may start the WAL over: that write syncs the log's new header (and, for a
+        # new file, its folder), so it goes to aiosqlite's thread rather than stop the loop on the disk.
+        self._wal_starts_over = True
         self._closing = False
         self.stats = WriterStats()
 
@@ -114,15 +120,20 @@ class GroupCommitWriter:
             return
         self._closing = True
         self._enqueue(None)
+        task = self._task
         try:
-            await self._task
+            await task
+        except asyncio.CancelledError:
+            if not task.cancelled():  # we are being cancelled, not a writer cancelled before
+                raise
         finally:
             self._task = None
+            # Whatever the writer did not take is failed, not left waiting (a cancelled writer takes none).
+            while self._queue:
+                job = self._queue.popleft()
+                if job is not None and not job.future.done():
+                    job.future.set_exception(StoreError("the store closed before this write ran; it was not applied"))
             await self._checkpoint_done()  # it must not outlive the connection
-        while self._queue:  # nothing can be queued after the marker, but be certain
-            job = self._queue.popleft()
-            if job is not None and not job.future.done():
-                job.future.set_exception(StoreError("the store closed before this write ran; it was not applied"))
 
     async def run(self, op: Operation, wipe: bool = False) -> Any:
         """Run `op(conn)` inside the next transaction; returns its result after the commit.
@@ -179,10 +190,12 @@ class GroupCommitWriter:
             else:
                 # A checkpoint queued on the thread between our statements would run inside our transaction.
                 await self._checkpoint_done()
+                changes = self._conn.total_changes
                 await begin_immediate(self._conn, self._lock_timeout)
                 for group in groups_of(batch):
                     results.extend(await self._apply(group))
                 await self._conn.execute("COMMIT")
+                self._wrote_on_thread(changes)
         except BaseException as exc:  # the whole batch is lost: every caller must hear it
             cause = exc.cause if isinstance(exc, TransactionLost) else exc
             error = store_error(cause, f"a write batch of {len(batch)}")
@@ -205,21 +218,46 @@ class GroupCommitWriter:
         if retry_due or any(job.wipe for job, _, error in results if error is None):
             await self._truncate_wal()
         self._settle(results)
-        if self._inline is not None:
-            await self._after_inline_commit()
+        if self._owns_checkpoints:
+            await self._after_commit()
 
     async def _commit_bulk(self, batch: list[Job]) -> list[Result]:
         groups = groups_of(batch)
-        if self._inline is not None:
+        if self._inline is not None and not self._wal_starts_over:
             try:
                 results = run_unit(self._inline, groups, begin_now)
             except LockHeld:
                 pass  # another connection is writing: wait for it on the thread, never on the loop
+            except BaseException:
+                self._drop_inline_if_stuck()
+                raise
             else:
                 self.stats.inline += 1
                 return results
         self.stats.single_calls += 1
-        return await self._commit_on_thread(groups)
+        changes = self._conn.total_changes
+        results = await self._commit_on_thread(groups)
+        self._wrote_on_thread(changes)
+        return results
+
+    def _wrote_on_thread(self, changes_before: int) -> None:
+        # A commit that wrote rows wrote pages: if the WAL was to start over, it did so there, on the
+        # thread. One that wrote nothing (votes for what members had already chosen) left that to come.
+        if self._conn.total_changes != changes_before:
+            self._wal_starts_over = False
+
+    def _drop_inline_if_stuck(self) -> None:
+        """A failed unit whose ROLLBACK failed too leaves the inline connection in its transaction, holding
+        the write lock: every later write would fail. Closing it rolls back; the thread takes all writes."""
+        inline = self._inline
+        if inline is None or not inline.in_transaction:
+            return
+        log.error("the inline database connection could not roll back; closing it, writes go to the thread")
+        self._inline = None
+        try:
+            inline.close()
+        except Exception:
+            log.warning("closing the inline connection failed", exc_info=True)
 
     async def _commit_on_thread(self, groups: list[list[Job]]) -> list[Result]:
         begin = begin_waiting(self._lock_timeout)
@@ -250,29 +288,35 @@ class GroupCommitWriter:
 
     # -- the inline connection's checkpoints -------------------------------------------------------
 
-    async def _after_inline_commit(self) -> None:
-        """Every CHECKPOINT_ROWS changed rows, a checkpoint on aiosqlite's thread while inline commits go
-        on. Frames committed during a checkpoint wait for the next one, and the WAL starts over (at its
-        first frame, so the file stops growing) only once a checkpoint has copied every frame before the
-        next commit, which a steady rush never allows. So once the last checkpoint found WAIT_BYTES of
-        WAL, the writer waits for one of its own: a short one, as the earlier ones copied nearly all."""
-        assert self._inline is not None
-        changed = self._inline.total_changes
+    async def _after_commit(self) -> None:
+        """Every CHECKPOINT_ROWS changed rows, a checkpoint on aiosqlite's thread (with an inline connection
+        the writer runs every checkpoint: neither connection checkpoints by itself).
+
+        The first write after a checkpoint that copied every frame starts the WAL over and syncs its new
+        header, so it must not run on the loop. When no vote is waiting, the writer waits for the
+        checkpoint (it has nothing else to do) and sends the next batch to the thread. In a rush it lets
+        the checkpoint run beside its inline commits: those add frames the checkpoint does not copy, so
+        the WAL cannot start over, and the file grows. Once the last checkpoint found WAIT_BYTES of WAL,
+        the writer waits for one after all (a short one: the earlier ones copied nearly everything)."""
+        changed = (self._inline.total_changes if self._inline is not None else 0) + self._conn.total_changes
         if changed - self._rows_at_checkpoint < CHECKPOINT_ROWS:
             return
         self._rows_at_checkpoint = changed
-        wait = self._wal_bytes >= WAIT_BYTES
-        if wait:
+        wait = self._wal_bytes >= WAIT_BYTES or not self._queue
+        if self._checkpoint is not None:
+            if not wait:
+                return  # the one running will do
             await self._checkpoint_done()  # one that raced our commits cannot let the WAL start over
-        if self._checkpoint is None:
-            self._checkpoint = asyncio.create_task(self._checkpoint_wal(), name="counterpoint-checkpoint")
+        self._checkpoint = asyncio.create_task(self._checkpoint_wal(), name="counterpoint-checkpoint")
         if wait:
             await self._checkpoint_done()
 
     async def _checkpoint_wal(self) -> None:
         try:
-            frames = await on_connection_thread(self._conn, _passive_checkpoint)
+            frames, copied = await on_connection_thread(self._conn, _passive_checkpoint)
             self._wal_bytes = frames * self._page_size
+            if copied >= frames:
+                self._wal_starts_over = True
             self.stats.checkpoints += 1
         except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
             log.warning("WAL checkpoint failed: %s", store_error(exc, "a checkpoint"))
@@ -297,6 +341,7 @@ class GroupCommitWriter:
             finished, problem = False, str(exc)
         if finished:
             self._wipe_retry_at = None
+            self._wal_starts_over = True
             return
         if self._wipe_retry_at is None:
             log.warning("WAL checkpoint after an erasure did not finish (%s); retrying after later writes", problem)
@@ -332,10 +377,13 @@ class GroupCommitWriter:
         return value
 
 
-def _passive_checkpoint(conn: sqlite3.Connection) -> int:
-    """The frames in the WAL. PASSIVE waits for no one: frames a reader still needs stay for the next one."""
+def _passive_checkpoint(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The frames in the WAL and how many of them are now in the database file. PASSIVE waits for no
+    one: frames a reader still needs stay for the next one."""
     row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return int(row[1]) if row and row[1] > 0 else 0
+    if not row or row[1] < 0:  # -1: not in WAL mode
+        return 0, 0
+    return int(row[1]), int(row[2])
 
 
 async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) -> list[Result]:

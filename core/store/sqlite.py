@@ -96,14 +96,14 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             raise StoreError("the store is already open")
         try:
             await self._open()
+            self._writer = GroupCommitWriter(self._write, self._batch_max, self.lock_timeout,  # type: ignore[arg-type]
+                                             inline=self._inline)
+            self._writer.start()
         except BaseException as exc:
             await self._release()
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
             raise _cannot_open(self.abs_path, reason_for(exc)) from exc
-        self._writer = GroupCommitWriter(self._write, self._batch_max, self.lock_timeout,  # type: ignore[arg-type]
-                                         inline=self._inline)
-        self._writer.start()
 
     async def _open(self) -> None:
         path = self.abs_path
@@ -125,6 +125,8 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         self._read = await connect(path, pragmas)
         if self.synchronous in INLINE_SYNCHRONOUS:
             self._inline = connect_inline(path, pragmas)
+        if self._inline is not None:  # the writer runs every checkpoint (group_commit.py)
+            await self._write.execute("PRAGMA wal_autocheckpoint=0")
 
     async def close(self) -> None:
         await self._release()
@@ -136,7 +138,7 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
         if self._writer is not None:
             try:
                 await self._writer.stop()
-            except Exception as exc:
+            except BaseException as exc:  # even cancelled: the connections below must still close
                 failure = exc
             self._writer = None
         if self._inline is not None:  # first: the last connection to close checkpoints, on its thread
@@ -153,6 +155,8 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             os.close(self._lock_fd)
             self._lock_fd = None
         if failure is not None:
+            if not isinstance(failure, Exception):
+                raise failure
             raise store_error(failure, f"closing the database at {self.abs_path}")
 
     @property

@@ -105,13 +105,22 @@ async def connect(path: str, pragmas: list[str]) -> aiosqlite.Connection:
 INLINE_SYNCHRONOUS = frozenset({"OFF", "NORMAL"})
 
 
-def connect_inline(path: str, pragmas: list[str]) -> sqlite3.Connection:
+def connect_inline(path: str, pragmas: list[str]) -> sqlite3.Connection | None:
     """The writer's connection on the event loop's thread: a lock held elsewhere fails at once instead of
-    stopping the loop (busy_timeout=0), and it never checkpoints (wal_autocheckpoint=0)."""
+    stopping the loop (busy_timeout=0, from the first statement on), and it never checkpoints
+    (wal_autocheckpoint=0). None if another process holds the database right now: the votes then
+    commit on aiosqlite's thread, which may wait."""
     conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    own = [p for p in pragmas if "busy_timeout" not in p]
     try:
-        for pragma in [*pragmas, "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0"]:
+        for pragma in ["PRAGMA busy_timeout=0", *own, "PRAGMA wal_autocheckpoint=0"]:
             conn.execute(pragma)
+    except sqlite3.Error as exc:
+        conn.close()
+        if not is_busy(exc):
+            raise
+        log.info("the database is busy at start: votes will commit on the database thread")
+        return None
     except BaseException:
         conn.close()
         raise

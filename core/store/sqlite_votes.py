@@ -24,10 +24,12 @@ from core.store.vote_plan import Key, PollWindow, VoteRequest, VoteRow, plan_vot
 
 # A member's events, through the index on their key's first 8 characters (migration 009); bind the key
 # twice. Named, because without statistics the planner would rather scan a whole poll's events by
-# vote_events_by_poll; and the index is used only for the very expression it was built on.
+# vote_events_by_poll; and the index is used only for the very expression it was built on. The unary +
+# keeps SELECT's constant propagation from turning that expression into a constant through the
+# equality on the full key, which left a SCAN of the whole index.
 MEMBER_EVENTS = (
     "vote_events INDEXED BY vote_events_by_voter_prefix "
-    "WHERE substr(voter_key, 1, 8) = substr(?, 1, 8) AND voter_key = ?"
+    "WHERE substr(voter_key, 1, 8) = substr(?, 1, 8) AND +voter_key = ?"
 )
 
 
