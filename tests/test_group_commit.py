@@ -3,8 +3,8 @@
 Both places a unit runs are covered: the event loop's own thread (synchronous=NORMAL, the default) and
 aiosqlite's thread (synchronous=FULL, or when another connection holds the write lock).
 
-- a burst of concurrent votes is one unit per committed batch: inline with no thread call, or one
-  round trip to aiosqlite's thread (issue 12 E);
+- a burst of concurrent votes is one unit per committed batch: one round trip to aiosqlite's thread for
+  a full batch, and inline (no thread call) for a small one where the store allows it (issue 12 E);
 - one vote that fails inside a batch fails alone (savepoint), the others commit;
 - an error after which SQLite rolled the whole transaction back fails every vote of the batch, none applied;
 - a batch mixing votes with other writes still commits all of them;
@@ -78,19 +78,29 @@ async def test_a_burst_of_votes_is_one_unit_per_batch(store: SqliteStore, monkey
         return real_unit(*args)
 
     monkeypatch.setattr(group_commit, "run_unit", unit)
-    before = store.writer.stats.batches
-    n = 3 * BATCH_MAX
+    stats = store.writer.stats
+    before = stats.batches, stats.single_calls
+    n = 3 * BATCH_MAX  # a rush: full batches, each one call on aiosqlite's thread whatever the mode
     outcomes = await asyncio.gather(*(store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0) for i in range(n)))
-    batches = store.writer.stats.batches - before
+    batches = stats.batches - before[0]
     assert [o.kind for o in outcomes] == [VoteKind.CAST] * n
-    assert batches >= 3 and len(unit_threads) == batches
+    assert batches >= 3 and len(unit_threads) == batches == stats.single_calls - before[1]
+    assert calls["writer"] >= batches and threading.get_ident() not in unit_threads
+    # A few votes at once: one small batch, on the loop's own thread when the store allows it. (The vote
+    # before it takes the write that may start the WAL over after the rush's checkpoints: on the thread.)
+    monkeypatch.setattr(group_commit, "CHECKPOINT_ROWS", 10**9)  # no new checkpoint from here on
+    await store.writer._checkpoint_done()
+    await store.record_vote(poll, "after-the-rush", "0", T0)
+    unit_threads.clear()
+    inline_before = stats.inline
+    few = group_commit.INLINE_BATCH_MAX
+    await asyncio.gather(*(store.record_vote(poll, f"f{i}", OPTIONS[i % 5], T0) for i in range(few)))
+    assert len(unit_threads) == 1
     if store._inline is None:
-        assert calls["writer"] == batches == store.writer.stats.single_calls, calls
         assert threading.get_ident() not in unit_threads
-    else:  # every unit on the loop's thread; aiosqlite's thread only runs the WAL checkpoints
-        assert store.writer.stats.inline == batches and store.writer.stats.single_calls == 0
-        assert set(unit_threads) == {threading.get_ident()}
-    assert (await store.tally(poll)).total == n
+    else:
+        assert unit_threads == [threading.get_ident()] and stats.inline == inline_before + 1
+    assert (await store.tally(poll)).total == n + few + 1
 
 
 async def test_one_failing_vote_fails_alone_and_the_rest_of_its_batch_commits(store: SqliteStore) -> None:

@@ -110,7 +110,7 @@ async def test_a_sqlite_batch_reads_its_reasons_in_one_statement(tmp_path: Path)
     await store.open()
     try:
         poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(hours=1))).id
-        keys = [f"m{i}" for i in range(40)]
+        keys = [f"m{i}" for i in range(30)]  # one small batch: inline
         for key in keys:
             await store.record_vote(poll, key, "o1", T0)
             await store.save_reason(poll, key, "why", T0)
@@ -125,7 +125,7 @@ async def test_a_sqlite_batch_reads_its_reasons_in_one_statement(tmp_path: Path)
         assert [o.reason_option_id for o in outcomes] == ["o1"] * len(keys)
         assert store._writer is not None and store._writer.stats.largest_batch == len(keys)  # one batch
         assert sum("reasons" in s for s in statements) == 1
-        # Reading does not grow with the batch: one SELECT for all 40 (the writes are one prepared
+        # Reading does not grow with the batch: one SELECT for all 30 (the writes are one prepared
         # statement each, stepped once per row).
         assert sum(s.startswith("SELECT") for s in statements) == 1
         assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
