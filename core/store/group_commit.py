@@ -299,8 +299,10 @@ class GroupCommitWriter:
         header, so it must not run on the loop. When no vote is waiting, the writer waits for the
         checkpoint (it has nothing else to do) and sends the next batch to the thread. In a rush it lets
         the checkpoint run beside its inline commits: those add frames the checkpoint does not copy, so
-        the WAL cannot start over, and the file grows. Once the last checkpoint found WAIT_BYTES of WAL,
-        the writer waits for one after all (a short one: the earlier ones copied nearly everything)."""
+        the WAL does not start over, and the file grows. Once the last checkpoint found WAIT_BYTES of WAL,
+        the writer waits for one after all (a short one: the earlier ones copied nearly everything).
+        Left open: if no commit lands while a background checkpoint runs, an inline commit between its
+        end and the loop hearing of it (when _wal_starts_over is set) may start the WAL over itself."""
         changed = (self._inline.total_changes if self._inline is not None else 0) + self._conn.total_changes
         if changed - self._rows_at_checkpoint < CHECKPOINT_ROWS:
             return
