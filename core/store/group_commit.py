@@ -257,6 +257,7 @@ class GroupCommitWriter:
             return
         log.error("the inline database connection could not roll back; closing it, writes go to the thread")
         self._inline = None
+        self._rows_at_checkpoint -= inline.total_changes  # its rows leave the count _after_commit keeps
         try:
             inline.close()
         except Exception:
