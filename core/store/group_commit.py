@@ -46,6 +46,7 @@ from core.store.sqlite_unit import (
     begin_now,
     begin_waiting,
     groups_of,
+    passive_checkpoint,
     run_unit,
 )
 
@@ -96,8 +97,7 @@ class GroupCommitWriter:
         self._batch_max = batch_max
         self._lock_timeout = lock_timeout
         self._wipe_retry_at: float | None = None  # monotonic time to retry an unfinished WAL truncate
-        # A deque and one wake-up per batch rather than an asyncio.Queue: its bookkeeping (a getter
-        # wake-up, a finished event) was paid by every vote.
+        # A deque and one wake-up per batch: an asyncio.Queue's bookkeeping was paid by every vote.
         self._queue: deque[Job | None] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -300,10 +300,10 @@ class GroupCommitWriter:
         header, so it must not run on the loop. When no vote is waiting, the writer waits for the
         checkpoint (it has nothing else to do) and sends the next batch to the thread. In a rush it lets
         the checkpoint run beside its inline commits: those add frames the checkpoint does not copy, so
-        the WAL does not start over, and the file grows. Once the last checkpoint found WAIT_BYTES of WAL,
-        the writer waits for one after all (a short one: the earlier ones copied nearly everything).
-        Left open: if no commit lands while a background checkpoint runs, an inline commit between its
-        end and the loop hearing of it (when _wal_starts_over is set) may start the WAL over itself."""
+        the WAL does not start over, and the file grows; past WAIT_BYTES the writer waits for one after
+        all (short: the earlier ones copied nearly everything). Left open: if no commit lands while a
+        background checkpoint runs, an inline commit between its end and the loop hearing of it may
+        start the WAL over itself."""
         changed = (self._inline.total_changes if self._inline is not None else 0) + self._conn.total_changes
         if changed - self._rows_at_checkpoint < CHECKPOINT_ROWS:
             return
@@ -319,7 +319,7 @@ class GroupCommitWriter:
 
     async def _checkpoint_wal(self) -> None:
         try:
-            frames, copied = await on_connection_thread(self._conn, _passive_checkpoint)
+            frames, copied = await on_connection_thread(self._conn, passive_checkpoint)
             self._wal_bytes = frames * self._page_size
             if copied >= frames:
                 self._wal_starts_over = True
@@ -381,15 +381,6 @@ class GroupCommitWriter:
             raise
         await self._conn.execute("RELEASE op")
         return value
-
-
-def _passive_checkpoint(conn: sqlite3.Connection) -> tuple[int, int]:
-    """The frames in the WAL and how many of them are now in the database file. PASSIVE waits for no
-    one: frames a reader still needs stay for the next one."""
-    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    if not row or row[1] < 0:  # -1: not in WAL mode
-        return 0, 0
-    return int(row[1]), int(row[2])
 
 
 async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) -> list[Result]:

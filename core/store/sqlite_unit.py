@@ -159,3 +159,12 @@ def groups_of(batch: list[Job]) -> list[list[Job]]:
         else:
             groups.append([job])
     return groups
+
+
+def passive_checkpoint(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The frames in the WAL and how many of them are now in the database file. PASSIVE waits for no
+    one: frames a reader still needs stay for the next one."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    if not row or row[1] < 0:  # -1: not in WAL mode
+        return 0, 0
+    return int(row[1]), int(row[2])
