@@ -91,7 +91,9 @@ class GroupCommitWriter:
     def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200, lock_timeout: float = 10.0,
                  inline: sqlite3.Connection | None = None) -> None:
         """`inline`: a connection of the event loop's thread with busy_timeout=0 and wal_autocheckpoint=0
-        on the same file, for vote batches (see the module's docstring); None runs them all on the thread."""
+        on the same file, for vote batches (see the module's docstring); None runs them all on the thread.
+        With one, `conn` must not checkpoint by itself either (SqliteStore sets wal_autocheckpoint=0 on it):
+        the writer then runs every checkpoint, so it knows when the WAL may start over."""
         self._conn = conn
         self._inline = inline
         self._batch_max = batch_max
@@ -103,9 +105,7 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self._checkpoint: asyncio.Task[None] | None = None
         self._rows_at_checkpoint = 0
-        # With an inline connection no connection checkpoints by itself (wal_autocheckpoint=0 on both):
-        # every checkpoint is the writer's, so it knows when the WAL may start over.
-        self._owns_checkpoints = inline is not None
+        self._owns_checkpoints = inline is not None  # kept if the inline connection is dropped later
         self._page_size = int(inline.execute("PRAGMA page_size").fetchone()[0]) if inline is not None else 0
         self._wal_bytes = 0  # the WAL's length at the last checkpoint
         # Whether the next write may start the WAL over: that write syncs the log's new header (and, for a
