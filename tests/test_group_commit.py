@@ -29,7 +29,7 @@ import aiosqlite
 import pytest
 
 from core.models import VoteKind
-from core.store import group_commit
+from core.store import group_commit, wal_checkpoints
 from core.store.base import StoreError
 from core.store.sqlite import BATCH_MAX, SqliteStore
 
@@ -38,7 +38,9 @@ OPTIONS = ["-2", "-1", "0", "1", "2"]
 
 
 @pytest.fixture(params=["NORMAL", "FULL"])
-async def store(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[SqliteStore]:
+async def store(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: Any) -> AsyncIterator[SqliteStore]:
+    # These tests are about batches: no vote commits alone in its caller's step (test_immediate_commit.py).
+    monkeypatch.setattr(group_commit, "IDLE_S", float("inf"))
     store = SqliteStore(tmp_path / "votes.db", synchronous=request.param)
     await store.open()
     assert (store._inline is not None) is (request.param == "NORMAL")
@@ -88,8 +90,8 @@ async def test_a_burst_of_votes_is_one_unit_per_batch(store: SqliteStore, monkey
     assert calls["writer"] >= batches and threading.get_ident() not in unit_threads
     # A few votes at once: one small batch, on the loop's own thread when the store allows it. (The vote
     # before it takes the write that may start the WAL over after the rush's checkpoints: on the thread.)
-    monkeypatch.setattr(group_commit, "CHECKPOINT_ROWS", 10**9)  # no new checkpoint from here on
-    await store.writer._checkpoint_done()
+    monkeypatch.setattr(wal_checkpoints, "CHECKPOINT_ROWS", 10**9)  # no new checkpoint from here on
+    await store.writer.checkpoints.done()
     await store.record_vote(poll, "after-the-rush", "0", T0)
     unit_threads.clear()
     inline_before = stats.inline
@@ -236,8 +238,8 @@ async def test_a_lock_held_elsewhere_sends_the_batch_to_the_thread_and_the_loop_
 async def test_the_inline_connections_wal_is_checkpointed_on_the_thread_and_stays_bounded(
         tmp_path: Path, monkeypatch: Any, burst: int) -> None:
     kib = 1024
-    monkeypatch.setattr(group_commit, "CHECKPOINT_ROWS", 60)
-    monkeypatch.setattr(group_commit, "WAIT_BYTES", 256 * kib)
+    monkeypatch.setattr(wal_checkpoints, "CHECKPOINT_ROWS", 60)
+    monkeypatch.setattr(wal_checkpoints, "WAIT_BYTES", 256 * kib)
     store = SqliteStore(tmp_path / "votes.db")
     await store.open()
     try:
@@ -246,7 +248,7 @@ async def test_the_inline_connections_wal_is_checkpointed_on_the_thread_and_stay
         for round_ in range(2400 // burst):  # without checkpoints the WAL would pass 10 MB
             await asyncio.gather(*(store.record_vote(poll, f"m{round_}-{i}", OPTIONS[i % 5], T0) for i in range(burst)))
             largest = max(largest, await asyncio.to_thread(os.path.getsize, f"{store.path}-wal"))
-        assert store.writer.stats.checkpoints >= 2
+        assert store.writer.checkpoints.count >= 2
         # Past WAIT_BYTES the writer waits for a checkpoint, so the WAL starts over and is cut back. It is
         # looked at every CHECKPOINT_ROWS rows (20 lone votes here), so it may pass the mark by that much.
         assert largest < 1024 * kib, largest

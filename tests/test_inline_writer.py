@@ -22,7 +22,7 @@ import aiosqlite
 import pytest
 
 from core.models import VoteKind
-from core.store import group_commit
+from core.store import group_commit, wal_checkpoints
 from core.store.base import StoreError
 from core.store.sqlite import SqliteStore
 from core.store.sqlite_open import connect_inline
@@ -59,18 +59,30 @@ def _wal_generation(path: str) -> int | None:
 
 async def test_the_write_that_starts_the_wal_over_never_runs_on_the_loops_thread(
         store: SqliteStore, monkeypatch: Any) -> None:
-    monkeypatch.setattr(group_commit, "CHECKPOINT_ROWS", 30)
-    writer = store.writer
-    starts: list[tuple[bool, str]] = []  # (inline?, what) for every commit that started the log over
-    real_commit = writer._commit
+    monkeypatch.setattr(wal_checkpoints, "CHECKPOINT_ROWS", 30)
+    monkeypatch.setattr(group_commit, "IDLE_S", 0.0)  # one vote at a time: each may commit in its own step
+    loop_thread = threading.get_ident()
+    starts: list[tuple[bool, str]] = []  # (on the loop's thread?, which unit) for each that started the log over
+    units_on_loop = 0
 
-    async def watched(batch: list[Any]) -> None:
-        before, inline_before = _wal_generation(store.path), writer.stats.inline
-        await real_commit(batch)
-        if _wal_generation(store.path) != before:
-            starts.append((writer.stats.inline != inline_before, f"batch of {len(batch)}"))
+    # Every vote batch is a unit, wherever it runs: the writer's batches, inline or on the thread (run_unit),
+    # and the lone votes committed in their caller's step (run_one).
+    def watching(real: Any) -> Any:
+        def watched(conn: sqlite3.Connection, *args: Any) -> Any:
+            nonlocal units_on_loop
+            before = _wal_generation(store.path)
+            try:
+                return real(conn, *args)
+            finally:
+                on_loop = threading.get_ident() == loop_thread
+                units_on_loop += on_loop
+                if _wal_generation(store.path) != before:
+                    starts.append((on_loop, real.__name__))
 
-    monkeypatch.setattr(writer, "_commit", watched)
+        return watched
+
+    monkeypatch.setattr(group_commit, "run_unit", watching(group_commit.run_unit))
+    monkeypatch.setattr(group_commit, "run_one", watching(group_commit.run_one))
     poll = await _poll(store)
     for i in range(400):
         await store.record_vote(poll, f"m{i % 60}", OPTIONS[(i // 60 + i) % 5], T0)  # always a change
@@ -80,7 +92,7 @@ async def test_the_write_that_starts_the_wal_over_never_runs_on_the_loops_thread
             await store.forget_member("S1", "m3")  # an erasure truncates the log
     assert len(starts) >= 3, starts
     assert not [s for s in starts if s[0]], starts  # each one ran on aiosqlite's thread
-    assert writer.stats.inline > 300  # and the rest stayed inline
+    assert units_on_loop > 300 and store.writer.stats.immediate > 0  # the rest stayed on the loop's thread
 
 
 class _RollbackFails:
@@ -101,7 +113,9 @@ class _RollbackFails:
         return getattr(self.conn, name)
 
 
-async def test_an_inline_connection_that_cannot_roll_back_is_dropped_and_writes_go_on(store: SqliteStore) -> None:
+async def test_an_inline_connection_that_cannot_roll_back_is_dropped_and_writes_go_on(
+        store: SqliteStore, monkeypatch: Any) -> None:
+    monkeypatch.setattr(group_commit, "IDLE_S", float("inf"))  # the three votes below are one batch
     poll = await _poll(store)
     assert (await store.record_vote(poll, "first", "1", T0)).kind is VoteKind.CAST  # starts the log
     assert (await store.record_vote(poll, "second", "1", T0)).kind is VoteKind.CAST
@@ -126,7 +140,8 @@ async def test_an_inline_connection_that_cannot_roll_back_is_dropped_and_writes_
 
 
 async def test_closing_after_the_writer_was_cancelled_fails_queued_votes_and_leaves_no_thread(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(group_commit, "IDLE_S", float("inf"))  # every vote is queued for the writer
     store = SqliteStore(tmp_path / "votes.db")
     await store.open()
     poll = await _poll(store)

@@ -23,6 +23,7 @@ from core.catalogue import t
 from core.models import ContentPack
 from core.render import Reply
 from core.service import DebateService
+from core.store import group_commit
 from core.store.base import Store
 from core.store.sqlite import SqliteStore
 from tests.conftest import FakeClock, member
@@ -103,9 +104,10 @@ async def test_receipts_offer_the_same_without_reading_the_reason(engine_store: 
     assert reads.calls == 0
 
 
-async def test_a_sqlite_batch_reads_its_reasons_in_one_statement(tmp_path: Path) -> None:
+async def test_a_sqlite_batch_reads_its_reasons_in_one_statement(tmp_path: Path, monkeypatch: Any) -> None:
     """The reason read is set-based like the batch's other statements: one for the whole batch, not one per
     vote. Every statement of the batch is counted on the connection that runs it (inline, by default)."""
+    monkeypatch.setattr(group_commit, "IDLE_S", float("inf"))  # no vote of the batch commits alone
     store = SqliteStore(tmp_path / "batch.db")
     await store.open()
     try:

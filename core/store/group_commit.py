@@ -12,12 +12,12 @@ Votes are bulk writes: plain functions of a sqlite3 connection, run as one synch
 (sqlite_unit.py). Where the store allows it (synchronous=NORMAL or OFF, where a commit writes to the
 WAL and waits for no disk), a batch of up to INLINE_BATCH_MAX votes (every batch outside a rush) runs
 on the event loop's own thread, through an `inline` connection that never waits for a lock: a lone
-vote is then answered without two thread hand-overs, a third of its round trip. If another connection
-holds the write lock, the batch goes to aiosqlite's thread and waits there. Nothing that syncs runs inline:
-checkpoints (they write the database file and sync it) run on aiosqlite's thread every CHECKPOINT_ROWS
-changed rows, and so does the first write after the WAL may start over, which syncs the log's new
-header (see _after_commit). Batches holding other writes (coroutine operations) run statement by
-statement on aiosqlite's thread, with each bulk group still one call.
+vote is then answered without two thread hand-overs, a third of its round trip, and one that finds the
+writer idle commits in its caller's own step (run_bulk). If another connection holds the write lock, the
+batch goes to aiosqlite's thread and waits there. Nothing that syncs runs inline: checkpoints (they write
+the database file and sync it) run on aiosqlite's thread, and so does the first write after the WAL may
+start over, which syncs the log's new header (wal_checkpoints.py). Batches holding other writes
+(coroutine operations) run statement by statement on aiosqlite's thread, with each bulk group one call.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
@@ -46,35 +45,22 @@ from core.store.sqlite_unit import (
     begin_now,
     begin_waiting,
     groups_of,
-    passive_checkpoint,
+    run_one,
     run_unit,
 )
+from core.store.wal_checkpoints import Checkpoints, on_connection_thread
+
+__all__ = ["GroupCommitWriter", "WriterStats", "on_connection_thread"]
 
 log = logging.getLogger(__name__)
 
-WIPE_RETRY_S = 30.0
 # Larger batches go to aiosqlite's thread even with an inline connection: in a rush the loop has the last
 # batch's voters to answer meanwhile, and doing both at once beat doing them in turn (0.575x raw sqlite3
 # against 0.53x, mean of four runs side by side). A small batch is over before a hand-over would be.
 INLINE_BATCH_MAX = 32
-# Rows changed by inline commits between two checkpoints: about the 1,000 pages of SQLite's own automatic
-# checkpoint, as a lone vote changes three rows on about six pages. Past WAIT_BYTES of WAL the writer
-# waits for a checkpoint (see _after_commit).
-CHECKPOINT_ROWS = 1000
-WAIT_BYTES = 64 * 1024 * 1024
-_T = TypeVar("_T")
-
-if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no cover - guards an upgrade
-    raise ImportError("this aiosqlite has no Connection._execute; core/store/group_commit.py needs updating")
-
-
-async def on_connection_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-    """Run `fn(sqlite3_connection)` on aiosqlite's own thread for `conn`, in the order of its queue.
-
-    aiosqlite has no public way to do this; `_execute` (stable from 0.17 to 0.22) is what its own
-    execute() uses. Its sqlite3 connection may only be used on that thread.
-    """
-    return await conn._execute(lambda: fn(conn._conn))  # type: ignore[no-any-return]
+# A vote that finds the writer idle for this long commits at once, in its caller's own step (see run_bulk).
+# Sooner, it joins the queue: in a burst only the first vote commits alone, and the rest share batches.
+IDLE_S = 0.0002
 
 
 @dataclass
@@ -84,7 +70,7 @@ class WriterStats:
     largest_batch: int = 0
     single_calls: int = 0  # batches that ran as one call on aiosqlite's thread
     inline: int = 0  # batches that ran on the event loop's thread
-    checkpoints: int = 0  # checkpoints run on aiosqlite's thread for the inline connection's commits
+    immediate: int = 0  # of which lone votes committed in their caller's step (run_bulk)
 
 
 class GroupCommitWriter:
@@ -98,20 +84,15 @@ class GroupCommitWriter:
         self._inline = inline
         self._batch_max = batch_max
         self._lock_timeout = lock_timeout
-        self._wipe_retry_at: float | None = None  # monotonic time to retry an unfinished WAL truncate
         # A deque and one wake-up per batch: an asyncio.Queue's bookkeeping was paid by every vote.
         self._queue: deque[Job | None] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._checkpoint: asyncio.Task[None] | None = None
-        self._rows_at_checkpoint = 0
-        self._owns_checkpoints = inline is not None  # kept if the inline connection is dropped later
-        self._page_size = int(inline.execute("PRAGMA page_size").fetchone()[0]) if inline is not None else 0
-        self._wal_bytes = 0  # the WAL's length at the last checkpoint
-        # Whether the next write may start the WAL over: that write syncs the log's new header (and, for a
-        # new file, its folder), so it goes to aiosqlite's thread rather than stop the loop on the disk.
-        self._wal_starts_over = True
+        page_size = int(inline.execute("PRAGMA page_size").fetchone()[0]) if inline is not None else 0
+        # Owned for good: if the inline connection is dropped later, the thread's stays without its own.
+        self.checkpoints = Checkpoints(conn, page_size, owned=inline is not None)
         self._closing = False
+        self._idle_since = 0.0  # perf_counter when the writer last finished a commit
         self.stats = WriterStats()
 
     def start(self) -> None:
@@ -136,7 +117,7 @@ class GroupCommitWriter:
                 job = self._queue.popleft()
                 if job is not None and not job.future.done():
                     job.future.set_exception(StoreError("the store closed before this write ran; it was not applied"))
-            await self._checkpoint_done()  # it must not outlive the connection
+            await self.checkpoints.done()
 
     async def run(self, op: Operation, wipe: bool = False) -> Any:
         """Run `op(conn)` inside the next transaction; returns its result after the commit.
@@ -149,8 +130,47 @@ class GroupCommitWriter:
     def run_bulk(self, bulk: BulkOperation, item: Any) -> asyncio.Future[Any]:
         """Queue `item`; consecutive items for the same `bulk` are applied by one call of
         `bulk(sqlite3_connection, items)`, which returns one result per item, in one unit. Await the
-        returned future for the item's result (a plain function: every vote comes through here)."""
-        return self._submit(Job(asyncio.get_running_loop().create_future(), bulk=bulk, item=item))
+        returned future for the item's result (a plain function: every vote comes through here).
+
+        A lone item that finds the writer idle (parked, nothing queued, nothing committed for IDLE_S)
+        commits here and now on the inline connection: its future is done on return, and awaiting it
+        costs no turn of the loop, where the writer's wake-up and the hand-back cost two. Nothing is
+        overtaken, since nothing is queued; if another connection holds the lock, the item is queued."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._idle() and self._commit_now(future, bulk, item):
+            return future
+        return self._submit(Job(future, bulk=bulk, item=item))
+
+    def _idle(self) -> bool:
+        wake, inline, checkpoints = self._wake, self._inline, self.checkpoints
+        return (wake is not None and not wake.done() and not self._queue and inline is not None
+                and not checkpoints.starts_over and not checkpoints.running and not checkpoints.wipe_pending
+                and not checkpoints.due(inline.total_changes + self._conn.total_changes)
+                and time.perf_counter() - self._idle_since >= IDLE_S)
+
+    def _commit_now(self, future: asyncio.Future[Any], bulk: BulkOperation, item: Any) -> bool:
+        """The writer's inline commit of a batch of one, in the caller's step; False if the lock is held."""
+        assert self._inline is not None
+        try:
+            value, failure = run_one(self._inline, bulk, item, begin_now)
+        except LockHeld:
+            return False
+        except BaseException as exc:
+            self._drop_inline_if_stuck()
+            self._fail([future], exc)
+            if not isinstance(exc, Exception):
+                raise
+            return True
+        finally:
+            self._idle_since = time.perf_counter()
+        stats = self.stats
+        stats.batches += 1
+        stats.jobs += 1
+        stats.inline += 1
+        stats.immediate += 1
+        stats.largest_batch = max(stats.largest_batch, 1)
+        _resolve(future, value, failure)
+        return True
 
     def _submit(self, job: Job) -> asyncio.Future[Any]:
         if self._closing or self._task is None or self._task.done():
@@ -183,6 +203,7 @@ class GroupCommitWriter:
                     break
                 batch.append(nxt)
             await self._commit(batch)
+            self._idle_since = time.perf_counter()
 
     async def _commit(self, batch: list[Job]) -> None:
         results: list[Result] = []
@@ -192,41 +213,36 @@ class GroupCommitWriter:
                 results = await self._commit_bulk(batch)
             else:
                 # A checkpoint queued on the thread between our statements would run inside our transaction.
-                await self._checkpoint_done()
+                await self.checkpoints.done()
                 changes = self._conn.total_changes
                 await begin_immediate(self._conn, self._lock_timeout)
                 for group in groups_of(batch):
                     results.extend(await self._apply(group))
                 await self._conn.execute("COMMIT")
-                self._wrote_on_thread(changes)
+                self.checkpoints.wrote_on_thread(changes)
         except BaseException as exc:  # the whole batch is lost: every caller must hear it
-            cause = exc.cause if isinstance(exc, TransactionLost) else exc
-            error = store_error(cause, f"a write batch of {len(batch)}")
-            log.error("%s", error)
             if not single and self._conn.in_transaction:
                 try:
                     await self._conn.execute("ROLLBACK")
                 except Exception:
                     log.warning("rollback after a failed batch failed too", exc_info=True)
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(error)
+            self._fail([job.future for job in batch], exc)
             if not isinstance(exc, Exception):
                 raise
             return
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        retry_due = self._wipe_retry_at is not None and time.monotonic() >= self._wipe_retry_at
-        if retry_due or any(job.wipe for job, _, error in results if error is None):
-            await self._truncate_wal()
+        if self.checkpoints.wipe_retry_due() or any(job.wipe for job, _, error in results if error is None):
+            await self.checkpoints.truncate()
         self._settle(results)
-        if self._owns_checkpoints:
-            await self._after_commit()
+        if self.checkpoints.owned:
+            inline_rows = self._inline.total_changes if self._inline is not None else 0
+            await self.checkpoints.after_commit(inline_rows + self._conn.total_changes, waiting=bool(self._queue))
 
     async def _commit_bulk(self, batch: list[Job]) -> list[Result]:
         groups = groups_of(batch)
-        if self._inline is not None and not self._wal_starts_over and len(batch) <= INLINE_BATCH_MAX:
+        if self._inline is not None and not self.checkpoints.starts_over and len(batch) <= INLINE_BATCH_MAX:
             try:
                 results = run_unit(self._inline, groups, begin_now)
             except LockHeld:
@@ -240,14 +256,8 @@ class GroupCommitWriter:
         self.stats.single_calls += 1
         changes = self._conn.total_changes
         results = await self._commit_on_thread(groups)
-        self._wrote_on_thread(changes)
+        self.checkpoints.wrote_on_thread(changes)
         return results
-
-    def _wrote_on_thread(self, changes_before: int) -> None:
-        # A commit that wrote rows wrote pages: if the WAL was to start over, it did so there, on the
-        # thread. One that wrote nothing (votes for what members had already chosen) left that to come.
-        if self._conn.total_changes != changes_before:
-            self._wal_starts_over = False
 
     def _drop_inline_if_stuck(self) -> None:
         """A failed unit whose ROLLBACK failed too leaves the inline connection in its transaction, holding
@@ -257,7 +267,7 @@ class GroupCommitWriter:
             return
         log.error("the inline database connection could not roll back; closing it, writes go to the thread")
         self._inline = None
-        self._rows_at_checkpoint -= inline.total_changes  # its rows leave the count _after_commit keeps
+        self.checkpoints.forget_rows(inline.total_changes)
         try:
             inline.close()
         except Exception:
@@ -282,76 +292,19 @@ class GroupCommitWriter:
             self._settle(await _outcome_of(self._conn, finished))
             raise
 
-    def _settle(self, results: list[Result]) -> None:
+    @staticmethod
+    def _fail(futures: list[asyncio.Future[Any]], exc: BaseException) -> None:
+        cause = exc.cause if isinstance(exc, TransactionLost) else exc
+        error = store_error(cause, f"a write batch of {len(futures)}")
+        log.error("%s", error)
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+
+    @staticmethod
+    def _settle(results: list[Result]) -> None:
         for job, value, failure in results:
-            if not job.future.done():
-                if failure is not None:
-                    job.future.set_exception(store_error(failure, "a write") if is_driver_error(failure) else failure)
-                else:
-                    job.future.set_result(value)
-
-    # -- the inline connection's checkpoints -------------------------------------------------------
-
-    async def _after_commit(self) -> None:
-        """Every CHECKPOINT_ROWS changed rows, a checkpoint on aiosqlite's thread (with an inline connection
-        the writer runs every checkpoint: neither connection checkpoints by itself).
-
-        The first write after a checkpoint that copied every frame starts the WAL over and syncs its new
-        header, so it must not run on the loop. When no vote is waiting, the writer waits for the
-        checkpoint (it has nothing else to do) and sends the next batch to the thread. In a rush it lets
-        the checkpoint run beside its inline commits: those add frames the checkpoint does not copy, so
-        the WAL does not start over, and the file grows; past WAIT_BYTES the writer waits for one after
-        all (short: the earlier ones copied nearly everything). Left open: if no commit lands while a
-        background checkpoint runs, an inline commit between its end and the loop hearing of it may
-        start the WAL over itself."""
-        changed = (self._inline.total_changes if self._inline is not None else 0) + self._conn.total_changes
-        if changed - self._rows_at_checkpoint < CHECKPOINT_ROWS:
-            return
-        self._rows_at_checkpoint = changed
-        wait = self._wal_bytes >= WAIT_BYTES or not self._queue
-        if self._checkpoint is not None:
-            if not wait:
-                return  # the one running will do
-            await self._checkpoint_done()  # one that raced our commits cannot let the WAL start over
-        self._checkpoint = asyncio.create_task(self._checkpoint_wal(), name="counterpoint-checkpoint")
-        if wait:
-            await self._checkpoint_done()
-
-    async def _checkpoint_wal(self) -> None:
-        try:
-            frames, copied = await on_connection_thread(self._conn, passive_checkpoint)
-            self._wal_bytes = frames * self._page_size
-            if copied >= frames:
-                self._wal_starts_over = True
-            self.stats.checkpoints += 1
-        except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
-            log.warning("WAL checkpoint failed: %s", store_error(exc, "a checkpoint"))
-        finally:
-            self._checkpoint = None
-
-    async def _checkpoint_done(self) -> None:
-        if self._checkpoint is not None:
-            await asyncio.shield(self._checkpoint)
-
-    async def _truncate_wal(self) -> None:
-        # Runs outside any transaction, after the erasure committed. If a reader (another process)
-        # still holds an old snapshot the checkpoint cannot finish; it is retried after a later batch,
-        # spaced out because each attempt may wait busy_timeout for that reader.
-        try:
-            cur = await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            row = await cur.fetchone()
-            await cur.close()
-            finished = not (row and row[0])
-            problem = "a reader held an old snapshot"
-        except Exception as exc:
-            finished, problem = False, str(exc)
-        if finished:
-            self._wipe_retry_at = None
-            self._wal_starts_over = True
-            return
-        if self._wipe_retry_at is None:
-            log.warning("WAL checkpoint after an erasure did not finish (%s); retrying after later writes", problem)
-        self._wipe_retry_at = time.monotonic() + WIPE_RETRY_S
+            _resolve(job.future, value, failure)
 
     async def _apply(self, group: list[Job]) -> list[Result]:
         if group[0].bulk is not None:
@@ -390,3 +343,12 @@ async def _outcome_of(conn: aiosqlite.Connection, finished: list[list[Result]]) 
     except BaseException:  # cancelled again, or closed: report what is known
         pass
     return finished[0] if finished else []
+
+
+def _resolve(future: asyncio.Future[Any], value: Any, failure: BaseException | None) -> None:
+    if future.done():  # its caller was cancelled
+        return
+    if failure is None:
+        future.set_result(value)
+    else:
+        future.set_exception(store_error(failure, "a write") if is_driver_error(failure) else failure)

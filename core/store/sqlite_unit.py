@@ -84,18 +84,44 @@ def begin_waiting(lock_timeout: float) -> Begin:
 
 def run_unit(conn: sqlite3.Connection, groups: list[list[Job]], begin: Begin) -> list[Result]:
     """The batch from BEGIN to COMMIT; on any failure it is rolled back and the failure raised."""
+    if len(groups) == 1 and len(groups[0]) == 1 and (bulk := groups[0][0].bulk) is not None:
+        value, failure = run_one(conn, bulk, groups[0][0].item, begin)
+        return [(groups[0][0], value, failure)]
     begin(conn)
     try:
         results = _apply_groups(conn, groups, begin)
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except Exception:
-                log.warning("rollback after a failed batch failed too", exc_info=True)
+        _roll_back(conn)
         raise
     return results
+
+
+def run_one(conn: sqlite3.Connection, bulk: BulkOperation, item: Any, begin: Begin) -> tuple[Any, Exception | None]:
+    """A batch of one item, without a batch's bookkeeping: (its value, None) once committed, or (None, its
+    own failure) with nothing applied. A failure of the transaction itself is raised, as by run_unit."""
+    begin(conn)
+    try:
+        try:
+            value = bulk(conn, [item])[0]
+        except Exception as exc:
+            if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                raise TransactionLost(exc) from exc
+            conn.execute("ROLLBACK")
+            return None, exc
+        conn.execute("COMMIT")
+    except BaseException:
+        _roll_back(conn)
+        raise
+    return value, None
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except Exception:
+            log.warning("rollback after a failed batch failed too", exc_info=True)
 
 
 def _apply_groups(conn: sqlite3.Connection, groups: list[list[Job]], begin: Begin) -> list[Result]:

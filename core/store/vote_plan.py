@@ -1,8 +1,9 @@
 """Turn a batch of vote requests into row changes, in memory, so a backend applies them in bulk.
 
 Planning is pure: the backend reads the polls and current rows the batch touches, this module works
-out each request's outcome in arrival order, and the backend writes the net result in a few
-statements inside one transaction. Keeping the rules here means every backend counts votes alike.
+out each request's outcome in arrival order (`step`, the rules of one request), and the backend writes
+the net result in a few statements inside one transaction; a lone vote may write its one step directly.
+Keeping the rules here means every backend, and every path, counts votes alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from core.models import VoteKind, VoteOutcome
 
@@ -43,6 +45,43 @@ class VoteRow:
     updated_at: datetime
 
 
+class Step(NamedTuple):
+    """What one request does to its member's row: the outcome, and unless `row` is None (nothing written),
+    the row afterwards, the history event's kind and the tally cells it leaves and enters."""
+
+    outcome: VoteOutcome
+    row: VoteRow | None = None
+    event: str = ""
+    down: tuple[str, str] | None = None  # (first option, option) counted one less
+    up: tuple[str, str] | None = None  # and one more
+
+
+def step(req: VoteRequest, window: PollWindow | None, row: VoteRow | None, hint: str | None) -> Step:
+    """The rules of one vote or retract, given the poll (None: no such poll) and the member's row as it
+    stands (None: never voted). `hint`: the option their reason is on, passed on if the poll accepts."""
+    if window is None:
+        return Step(VoteOutcome(VoteKind.UNKNOWN_POLL, req.poll_id, req.option_id))
+    if not window.accepts(req.at):
+        return Step(VoteOutcome(VoteKind.POLL_CLOSED, req.poll_id, req.option_id))
+    current = row.option_id if row else None
+    if req.option_id is None:
+        if row is None or current is None:
+            return Step(VoteOutcome(VoteKind.NOTHING_TO_RETRACT, req.poll_id, reason_option_id=hint))
+        return Step(VoteOutcome(VoteKind.RETRACTED, req.poll_id, None, current, hint),
+                    VoteRow(None, row.first_option_id, req.at), "retract", down=(row.first_option_id, current))
+    if current == req.option_id:
+        return Step(VoteOutcome(VoteKind.UNCHANGED, req.poll_id, current, current, hint))
+    if row is None:
+        return Step(VoteOutcome(VoteKind.CAST, req.poll_id, req.option_id, reason_option_id=hint),
+                    VoteRow(req.option_id, req.option_id, req.at), "cast", up=(req.option_id, req.option_id))
+    first = row.first_option_id
+    if current is None:  # voting again after a retract
+        return Step(VoteOutcome(VoteKind.CAST, req.poll_id, req.option_id, None, hint),
+                    VoteRow(req.option_id, first, req.at), "cast", up=(first, req.option_id))
+    return Step(VoteOutcome(VoteKind.CHANGED, req.poll_id, req.option_id, current, hint),
+                VoteRow(req.option_id, first, req.at), "change", down=(first, current), up=(first, req.option_id))
+
+
 @dataclass
 class VotePlan:
     outcomes: list[VoteOutcome] = field(default_factory=list)
@@ -57,50 +96,22 @@ def plan_votes(
     existing: dict[Key, VoteRow],
     reasons: Mapping[Key, str] | None = None,
 ) -> VotePlan:
-    """`reasons`: the option each member's reason is on (read with `existing`), passed on in the outcomes
-    of requests the poll accepts; a vote never moves a reason, so it holds for the whole batch."""
+    """Each request's step in arrival order, each seeing the rows the ones before it left; the rows, events
+    and tally deltas add up to what the backend writes. `reasons`: the option each member's reason is on
+    (read with `existing`); a vote never moves a reason, so it holds for the whole batch."""
     plan = VotePlan()
     state: dict[Key, VoteRow | None] = {}
     reasons = reasons or {}
     for req in requests:
         key = (req.poll_id, req.voter_key)
-        hint = reasons.get(key)
-        window = polls.get(req.poll_id)
-        if window is None:
-            plan.outcomes.append(VoteOutcome(VoteKind.UNKNOWN_POLL, req.poll_id, req.option_id))
+        found = step(req, polls.get(req.poll_id), state[key] if key in state else existing.get(key), reasons.get(key))
+        plan.outcomes.append(found.outcome)
+        if found.row is None:
             continue
-        if not window.accepts(req.at):
-            plan.outcomes.append(VoteOutcome(VoteKind.POLL_CLOSED, req.poll_id, req.option_id))
-            continue
-        row = state[key] if key in state else existing.get(key)
-        current = row.option_id if row else None
-        if req.option_id is None:
-            if row is None or current is None:
-                plan.outcomes.append(VoteOutcome(VoteKind.NOTHING_TO_RETRACT, req.poll_id, reason_option_id=hint))
-                continue
-            plan.tally_deltas[(req.poll_id, row.first_option_id, current)] -= 1
-            row = VoteRow(None, row.first_option_id, req.at)
-            plan.events.append((req.poll_id, req.voter_key, "retract", None, req.at))
-            outcome = VoteOutcome(VoteKind.RETRACTED, req.poll_id, None, current, hint)
-        elif current == req.option_id:
-            plan.outcomes.append(VoteOutcome(VoteKind.UNCHANGED, req.poll_id, current, current, hint))
-            continue
-        elif row is None:
-            row = VoteRow(req.option_id, req.option_id, req.at)
-            plan.tally_deltas[(req.poll_id, req.option_id, req.option_id)] += 1
-            plan.events.append((req.poll_id, req.voter_key, "cast", req.option_id, req.at))
-            outcome = VoteOutcome(VoteKind.CAST, req.poll_id, req.option_id, reason_option_id=hint)
-        else:
-            if current is not None:
-                plan.tally_deltas[(req.poll_id, row.first_option_id, current)] -= 1
-            plan.tally_deltas[(req.poll_id, row.first_option_id, req.option_id)] += 1
-            row = VoteRow(req.option_id, row.first_option_id, req.at)
-            kind = "change" if current is not None else "cast"
-            plan.events.append((req.poll_id, req.voter_key, kind, req.option_id, req.at))
-            outcome = VoteOutcome(
-                VoteKind.CHANGED if current is not None else VoteKind.CAST, req.poll_id, req.option_id, current, hint
-            )
-        state[key] = row
-        plan.rows[key] = row
-        plan.outcomes.append(outcome)
+        state[key] = plan.rows[key] = found.row
+        plan.events.append((req.poll_id, req.voter_key, found.event, req.option_id, req.at))
+        if found.down is not None:
+            plan.tally_deltas[(req.poll_id, *found.down)] -= 1
+        if found.up is not None:
+            plan.tally_deltas[(req.poll_id, *found.up)] += 1
     return plan
