@@ -1,4 +1,5 @@
-"""Migration 009: a member's vote events are found through an index on their key's first 8 characters.
+"""Migrations 009 and 010: a member's vote events are found through an index on their key's first 8 characters,
+and neither votes nor events keep an index that only rare reads used.
 
 The short index is what keeps a busy SQLite commit cheap (docs/scaling.md); these tests hold it to the
 promises of the full-key index it replaced: members whose keys share a prefix stay apart, history and
@@ -86,3 +87,74 @@ async def test_a_database_from_before_009_keeps_finding_its_events(tmp_path: Pat
         assert len(await store.history(1, TWIN_A)) == 3
     finally:
         await store.close()
+
+
+async def test_stance_and_erasure_find_a_members_votes_through_their_spaces_polls(tmp_path: Path) -> None:
+    """Migration 010: votes have no index by member, events none by poll. A member's stance and erasure
+    look up each poll of their space by the votes primary key (no scan of every vote), the purge and an
+    abandoned poll still remove every row, and a database from before 010 loses the two indexes."""
+    path = tmp_path / "members.db"
+    store = SqliteStore(path)
+    await store.open()
+    statements: list[str] = []
+    try:
+        polls = [(await store.create_poll("S1", f"C{i}", "p", T0, T0 + timedelta(days=1))).id for i in range(3)]
+        other = (await store.create_poll("S2", "C1", "p", T0, T0 + timedelta(days=1))).id
+        for poll in [*polls, other]:
+            await store.record_vote(poll, TWIN_A, "1", T0)
+            await store.record_vote(poll, TWIN_B, "2", T0)
+
+        async def tracing(conn: object) -> None:
+            await conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+
+        await tracing(store.reader)
+        await store.writer.run(tracing)
+        assert sorted(p.id for p, _ in await store.stance("S1", TWIN_A)) == polls
+        assert await store.forget_member("S1", TWIN_A) > 0
+        assert await store.stance("S1", TWIN_A) == [] and [p.id for p, _ in await store.stance("S2", TWIN_A)] == [other]
+        assert len(await store.stance("S1", TWIN_B)) == 3
+    finally:
+        await store.close()
+    raw = sqlite3.connect(path)
+    try:
+        indexes = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "votes_by_voter" not in indexes and "vote_events_by_poll" not in indexes
+        member_reads = [s for s in statements if "votes" in s and TWIN_A in s and "vote_events" not in s]
+        assert any("DELETE FROM votes" in s for s in member_reads) and any(s.startswith("SELECT") for s in member_reads)
+        for sql in member_reads:
+            plan = " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "SCAN v " not in f"{plan} " and "SCAN votes" not in plan, (sql, plan)
+            assert "USING PRIMARY KEY (poll_id=? AND voter_key=?)" in plan, (sql, plan)
+    finally:
+        raw.close()
+
+
+async def test_a_database_from_before_010_loses_the_two_indexes_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = database_at(path, 9)
+    conn.execute("INSERT INTO polls (id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at) "
+                 "VALUES (1, 'S1', 'C1', 'p', ?, ?, ?)", (iso(T0), *[iso(T0 + timedelta(days=1))] * 2))
+    conn.execute("INSERT INTO votes VALUES (1, ?, '1', '2', ?)", (TWIN_A, iso(T0)))
+    conn.execute("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (1, ?, 'cast', '1', ?)",
+                 (TWIN_A, iso(T0)))
+    conn.execute("INSERT INTO tallies VALUES (1, '2', '1', 1)")
+    conn.execute("COMMIT")
+    conn.close()
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.schema_version() >= 10
+        assert [p.id for p, _ in await store.stance("S1", TWIN_A)] == [1]
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 2  # the vote and its event
+        assert await store.history(1, TWIN_A) == [] and await store.stance("S1", TWIN_A) == []
+        assert (await store.tally(1)).total == 1  # counts outlive the per-vote rows
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 0  # nothing newly past the cutoff
+    finally:
+        await store.close()
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("SELECT count(*) FROM vote_events").fetchone() == (0,)
+        indexes = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert not {"votes_by_voter", "vote_events_by_poll"} & indexes
+    finally:
+        raw.close()

@@ -6,16 +6,17 @@ import inspect
 import logging
 import os
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from core.models import Poll, Tally, VoteOutcome
-from core.store.base import HistoryEntry, PollAlreadyOpen, StoreError
+from core.store.base import PollAlreadyOpen, StoreError
 from core.store.group_commit import GroupCommitWriter
 from core.store.sqlite_errors import store_error, surfacing_store_errors
+from core.store.sqlite_members import MemberQueries
 from core.store.sqlite_open import (
     INLINE_SYNCHRONOUS,
     check_location,
@@ -31,7 +32,7 @@ from core.store.sqlite_open import (
     user_version,
 )
 from core.store.sqlite_open import cannot_open as _cannot_open
-from core.store.sqlite_reasons import SqliteReasonQueries, forget_reasons, purge_reasons
+from core.store.sqlite_reasons import SqliteReasonQueries
 from core.store.sqlite_refresh import SqliteRefreshQueries
 from core.store.sqlite_rows import POLL_COLUMNS as _POLL_COLUMNS
 from core.store.sqlite_rows import insert_poll, read_all
@@ -39,7 +40,7 @@ from core.store.sqlite_rows import poll_from_row as _poll
 from core.store.sqlite_rows import ts as _ts
 from core.store.sqlite_schedules import ScheduleQueries
 from core.store.sqlite_spaces import SpaceQueries
-from core.store.sqlite_votes import MEMBER_EVENTS, apply_votes
+from core.store.sqlite_votes import apply_votes
 from core.store.vote_plan import VoteRequest
 
 __all__ = ["BATCH_MAX", "SYNCHRONOUS_MODES", "SqliteStore", "migrations", "split_sql"]
@@ -55,7 +56,7 @@ _VISIBLE = "abandoned_at IS NULL"  # abandoned polls (post refused) appear in no
 BATCH_MAX = 500
 
 
-class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteReasonQueries):
+class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteReasonQueries, MemberQueries):
     """SQLite behind the Store contract.
 
     exclusive=True (run, console) holds a flock on `<db>.lock` while open, so a second process on the
@@ -321,62 +322,6 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
             "SELECT first_option_id, option_id, n FROM tallies WHERE poll_id = ? AND n > 0", (poll_id,)
         )
         return Tally(poll_id, {(r[0], r[1]): r[2] for r in rows})
-
-    async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]:
-        rows = await self._rows(
-            f"SELECT kind, option_id, at FROM {MEMBER_EVENTS} AND poll_id = ? ORDER BY id",
-            (voter_key, voter_key, poll_id),
-        )
-        return [HistoryEntry(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
-
-    async def stance(self, space_id: str, voter_key: str) -> list[tuple[Poll, str]]:
-        cols = ", ".join(f"p.{c.strip()}" for c in _POLL_COLUMNS.split(","))
-        rows = await self._rows(
-            f"SELECT {cols}, v.option_id FROM votes v JOIN polls p ON p.id = v.poll_id "
-            "WHERE v.voter_key = ? AND p.space_id = ? AND p.abandoned_at IS NULL AND v.option_id IS NOT NULL "
-            "ORDER BY p.id DESC",
-            (voter_key, space_id),
-        )
-        return [(_poll(r), r[-1]) for r in rows]
-
-    async def forget_member(self, space_id: str, voter_key: str) -> int:
-        async def op(conn: aiosqlite.Connection) -> int:
-            in_space = "poll_id IN (SELECT id FROM polls WHERE space_id = ?)"
-            cur = await conn.execute(
-                f"SELECT poll_id, first_option_id, option_id FROM votes WHERE voter_key = ? AND {in_space}",
-                (voter_key, space_id),
-            )
-            rows = await cur.fetchall()
-            # Only open polls drop the vote (as a retract would). A closed poll's final counts stay:
-            # changing them would tell anyone comparing results before and after how this member voted.
-            cur = await conn.execute("SELECT id FROM polls WHERE space_id = ? AND closed_at IS NULL", (space_id,))
-            open_ids = {row[0] for row in await cur.fetchall()}
-            held = [r for r in rows if r[2] is not None and r[0] in open_ids]
-            await conn.executemany(
-                "UPDATE tallies SET n = n - 1 WHERE poll_id = ? AND first_option_id = ? AND option_id = ?", held
-            )
-            reasons = await forget_reasons(conn, space_id, voter_key)  # before the votes it reads
-            votes = await conn.execute(f"DELETE FROM votes WHERE voter_key = ? AND {in_space}", (voter_key, space_id))
-            events = await conn.execute(
-                f"DELETE FROM {MEMBER_EVENTS} AND {in_space}", (voter_key, voter_key, space_id)
-            )
-            return votes.rowcount + events.rowcount + reasons
-
-        return await self.writer.run(op, wipe=True)
-
-    async def purge_votes_closed_before(self, cutoff: datetime) -> int:
-        async def op(conn: aiosqlite.Connection) -> int:
-            closed = "poll_id IN (SELECT id FROM polls WHERE closed_at IS NOT NULL AND closed_at < ?)"
-            reasons = await purge_reasons(conn, cutoff)  # before the votes it reads; counts are kept
-            votes = await conn.execute(f"DELETE FROM votes WHERE {closed}", (_ts(cutoff),))
-            events = await conn.execute(f"DELETE FROM vote_events WHERE {closed}", (_ts(cutoff),))
-            await conn.execute(
-                "UPDATE polls SET purged_at = ? WHERE closed_at < ? AND purged_at IS NULL",
-                (_ts(datetime.now(UTC)), _ts(cutoff)),
-            )
-            return votes.rowcount + events.rowcount + reasons
-
-        return await self.writer.run(op, wipe=True)
 
     # -- export -------------------------------------------------------------------------------
 
