@@ -46,12 +46,19 @@ async def _idle_poll(store: SqliteStore) -> int:
     """A poll, and a writer that has been idle for longer than IDLE_S, with the WAL already started."""
     poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
     await store.record_vote(poll, "warm-up", "0", T0)  # the write that starts the WAL runs on the thread
-    _go_idle(store)
+    await _go_idle(store)
     return poll
 
 
-def _go_idle(store: SqliteStore) -> None:
+async def _go_idle(store: SqliteStore) -> None:
+    """Let the loop turn, and the last commit be "a minute" old."""
+    await asyncio.sleep(0)
+    _pretend_idle(store)
+
+
+def _pretend_idle(store: SqliteStore) -> None:
     store.writer._idle_since = time.perf_counter() - 3600
+    store.writer._turned = True
 
 
 def _vote(store: SqliteStore, poll: int, voter: str, option: str | None) -> asyncio.Future[Any]:
@@ -97,7 +104,7 @@ async def test_nothing_queued_is_overtaken(store: SqliteStore) -> None:
     poll = await _idle_poll(store)
     first = _vote(store, poll, "m", "1")  # commits at once
     second = _vote(store, poll, "m", "2")  # queued: the writer just committed
-    _go_idle(store)  # idle again "by the clock", but the queue is not empty
+    _pretend_idle(store)  # idle again by the clock and the loop, but the queue is not empty
     third = _vote(store, poll, "m", "0")
     assert first.done() and not second.done() and not third.done()
     kinds = [(await f).kind for f in (first, second, third)]
@@ -133,7 +140,7 @@ async def test_a_lone_vote_that_fails_fails_alone_and_the_inline_connection_goes
                            "BEGIN SELECT RAISE(ABORT, 'poisoned vote'); END")
 
     await store.writer.run(poison)
-    _go_idle(store)
+    await _go_idle(store)
     immediate = store.writer.stats.immediate
     future = _vote(store, poll, "poison", "1")
     assert future.done() and store.writer.stats.immediate == immediate + 1
@@ -142,7 +149,7 @@ async def test_a_lone_vote_that_fails_fails_alone_and_the_inline_connection_goes
     inline = store.writer._inline
     assert inline is not None and not inline.in_transaction
     assert _committed(store, poll, "poison") is None and await store.history(poll, "poison") == []
-    _go_idle(store)
+    await _go_idle(store)
     after = _vote(store, poll, "after", "2")
     assert after.done() and after.result().kind is VoteKind.CAST
     assert (await store.tally(poll)).total == 2  # warm-up and after
@@ -187,3 +194,23 @@ async def test_with_synchronous_full_no_vote_commits_in_its_callers_step(tmp_pat
         assert (await future).kind is VoteKind.CAST and store.writer.stats.immediate == 0
     finally:
         await store.close()
+
+
+async def test_callers_ready_in_one_turn_share_a_commit_however_long_each_works(store: SqliteStore,
+                                                                                monkeypatch: Any) -> None:
+    """Each caller works longer than IDLE_S before it votes: by the clock alone every vote would find the
+    writer idle and commit alone, one after another. Ready in the same turn of the loop, they share."""
+    monkeypatch.setattr(group_commit, "IDLE_S", 0.0002)
+    poll = await _idle_poll(store)
+    stats = store.writer.stats
+    batches, immediate = stats.batches, stats.immediate
+
+    async def voter(i: int) -> VoteKind:
+        until = time.perf_counter() + 2 * group_commit.IDLE_S
+        while time.perf_counter() < until:  # a handler's own work before it reaches the store
+            pass
+        return (await store.record_vote(poll, f"busy{i}", OPTIONS[i % 5], T0)).kind
+
+    kinds = await asyncio.gather(*(voter(i) for i in range(30)))
+    assert kinds == [VoteKind.CAST] * 30
+    assert stats.immediate - immediate <= 1 and stats.batches - batches <= 2, stats

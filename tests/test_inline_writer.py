@@ -95,6 +95,45 @@ async def test_the_write_that_starts_the_wal_over_never_runs_on_the_loops_thread
     assert units_on_loop > 300 and store.writer.stats.immediate > 0  # the rest stayed on the loop's thread
 
 
+async def test_after_an_erasure_a_reader_kept_from_finishing_the_write_that_restarts_the_wal_is_on_the_thread(
+        store: SqliteStore, monkeypatch: Any) -> None:
+    """An erasure's truncate copies every frame back but cannot finish while a reader (a backup, say) holds
+    the latest snapshot. Once that reader ends, the next write starts the log over: it must not be inline."""
+    monkeypatch.setattr(group_commit, "IDLE_S", float("inf"))  # every vote through the writer's batches
+    loop_thread = threading.get_ident()
+    poll = await _poll(store)
+    for i in range(20):
+        await store.record_vote(poll, f"m{i}", OPTIONS[i % 5], T0)
+    reader = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    checkpoints = store.writer.checkpoints
+    real_truncate = checkpoints.truncate
+
+    async def truncate_while_read() -> None:  # the reader's snapshot begins just after the erasure commits
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM votes").fetchone()
+        await real_truncate()
+
+    monkeypatch.setattr(checkpoints, "truncate", truncate_while_read)
+    await store.forget_member("S1", "m3")
+    monkeypatch.setattr(checkpoints, "truncate", real_truncate)
+    reader.execute("COMMIT")
+    reader.close()
+    restarted_on_loop: list[bool] = []
+    real_unit = group_commit.run_unit
+
+    def watched(conn: sqlite3.Connection, *args: Any) -> Any:
+        before = _wal_generation(store.path)
+        try:
+            return real_unit(conn, *args)
+        finally:
+            if _wal_generation(store.path) != before:
+                restarted_on_loop.append(threading.get_ident() == loop_thread)
+
+    monkeypatch.setattr(group_commit, "run_unit", watched)
+    assert (await store.record_vote(poll, "after", "1", T0)).kind is VoteKind.CAST
+    assert restarted_on_loop == [False]  # the log started over, on aiosqlite's thread
+
+
 class _RollbackFails:
     """The inline connection, except that ROLLBACK fails (as on an I/O error)."""
 

@@ -37,7 +37,7 @@ requests = st.lists(
 
 @pytest.fixture(scope="module")
 def template() -> Iterator[Path]:
-    """A migrated database with an open poll and a closed one, copied for each example."""
+    """A migrated database with an open poll (one member's vote and reason on it) and a closed poll."""
     import asyncio
 
     folder = Path(tempfile.mkdtemp(prefix="cp-paths-"))
@@ -46,7 +46,10 @@ def template() -> Iterator[Path]:
         store = SqliteStore(folder / "template.db")
         await store.open()
         try:
-            await store.create_poll("S1", "C1", "p", T0 - timedelta(hours=1), T0 + timedelta(days=1))
+            open_poll = await store.create_poll("S1", "C1", "p", T0 - timedelta(hours=1), T0 + timedelta(days=1))
+            # c has voted and left a reason: every outcome for c carries the option it is on (the hint).
+            await store.record_vote(open_poll.id, "c", "x", T0 - timedelta(minutes=30))
+            await store.save_reason(open_poll.id, "c", "why", T0 - timedelta(minutes=30))
             closed = await store.create_poll("S1", "C2", "p", T0 - timedelta(hours=2), T0 - timedelta(hours=1))
             await store.close_poll(closed.id, T0 - timedelta(hours=1))
         finally:
@@ -67,6 +70,8 @@ def _copy(template: Path, name: str) -> sqlite3.Connection:
 
 
 def _state(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
+    # Tally cells at 0 are left out: one at a time, a vote and its retract leave a cell at 0, where a batch
+    # nets them out and writes none; results read only cells above 0.
     queries = ("SELECT poll_id, voter_key, option_id, first_option_id, updated_at FROM votes ORDER BY 1, 2",
                "SELECT poll_id, first_option_id, option_id, n FROM tallies WHERE n > 0 ORDER BY 1, 2, 3",
                "SELECT poll_id, voter_key, kind, option_id, at FROM vote_events ORDER BY id")
@@ -88,6 +93,9 @@ def test_one_at_a_time_and_as_one_batch_give_the_same_outcomes_and_rows(template
         outcomes_together = apply_votes(together, batch)
         together.execute("COMMIT")
         assert outcomes_alone == outcomes_together
+        hints = {o.reason_option_id for o, r in zip(outcomes_alone, batch, strict=True)
+                 if (r.poll_id, r.voter_key) == (OPEN, "c")}
+        assert hints <= {"x"}  # c's reason stays where it was: a vote never moves it
         assert _state(alone) == _state(together)
     finally:
         alone.close()

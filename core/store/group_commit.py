@@ -93,6 +93,7 @@ class GroupCommitWriter:
         self.checkpoints = Checkpoints(conn, page_size, owned=inline is not None)
         self._closing = False
         self._idle_since = 0.0  # perf_counter when the writer last finished a commit
+        self._turned = True  # whether the loop has turned since that commit (see _committed)
         self.stats = WriterStats()
 
     def start(self) -> None:
@@ -132,10 +133,10 @@ class GroupCommitWriter:
         `bulk(sqlite3_connection, items)`, which returns one result per item, in one unit. Await the
         returned future for the item's result (a plain function: every vote comes through here).
 
-        A lone item that finds the writer idle (parked, nothing queued, nothing committed for IDLE_S)
-        commits here and now on the inline connection: its future is done on return, and awaiting it
-        costs no turn of the loop, where the writer's wake-up and the hand-back cost two. Nothing is
-        overtaken, since nothing is queued; if another connection holds the lock, the item is queued."""
+        A lone item that finds the writer idle (parked, nothing queued, nothing committed for IDLE_S nor in
+        this turn of the loop) commits here and now on the inline connection: its future is done on return,
+        and awaiting it costs no turn of the loop, where the writer's wake-up and the hand-back cost two.
+        Nothing is overtaken, since nothing is queued; if another connection holds the lock, it is queued."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self._idle() and self._commit_now(future, bulk, item):
             return future
@@ -143,10 +144,22 @@ class GroupCommitWriter:
 
     def _idle(self) -> bool:
         wake, inline, checkpoints = self._wake, self._inline, self.checkpoints
-        return (wake is not None and not wake.done() and not self._queue and inline is not None
+        return (self._turned and wake is not None and not wake.done() and not self._queue and inline is not None
                 and not checkpoints.starts_over and not checkpoints.running and not checkpoints.wipe_pending
                 and not checkpoints.due(inline.total_changes + self._conn.total_changes)
                 and time.perf_counter() - self._idle_since >= IDLE_S)
+
+    def _committed(self) -> None:
+        """A commit just ended. Votes that were ready in the same turn of the loop queue behind it and share
+        the writer's next commit, however long each took to reach the store: the clock alone (IDLE_S) would
+        let callers that each work longer than IDLE_S commit alone, one after another."""
+        self._idle_since = time.perf_counter()
+        if self._turned:
+            self._turned = False
+            asyncio.get_running_loop().call_soon(self._loop_turned)
+
+    def _loop_turned(self) -> None:
+        self._turned = True
 
     def _commit_now(self, future: asyncio.Future[Any], bulk: BulkOperation, item: Any) -> bool:
         """The writer's inline commit of a batch of one, in the caller's step; False if the lock is held."""
@@ -162,7 +175,7 @@ class GroupCommitWriter:
                 raise
             return True
         finally:
-            self._idle_since = time.perf_counter()
+            self._committed()
         stats = self.stats
         stats.batches += 1
         stats.jobs += 1
@@ -203,7 +216,7 @@ class GroupCommitWriter:
                     break
                 batch.append(nxt)
             await self._commit(batch)
-            self._idle_since = time.perf_counter()
+            self._committed()
 
     async def _commit(self, batch: list[Job]) -> None:
         results: list[Result] = []

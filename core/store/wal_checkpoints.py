@@ -116,6 +116,7 @@ class Checkpoints:
                 self.starts_over = True
             self.count += 1
         except Exception as exc:  # the next one will try again; the WAL only grows meanwhile
+            self.starts_over = True  # how far it got is unknown: the next write goes to the thread
             log.warning("WAL checkpoint failed: %s", store_error(exc, "a checkpoint"))
         finally:
             self._task = None
@@ -137,9 +138,11 @@ class Checkpoints:
             problem = "a reader held an old snapshot"
         except Exception as exc:
             finished, problem = False, str(exc)
+        # Finished or not, the log may start over at the next write: an unfinished truncate may still have
+        # copied every frame, waiting only for a reader, and once that reader ends the next write restarts it.
+        self.starts_over = True
         if finished:
             self._wipe_retry_at = None
-            self.starts_over = True
             return
         if self._wipe_retry_at is None:
             log.warning("WAL checkpoint after an erasure did not finish (%s); retrying after later writes", problem)
