@@ -79,7 +79,10 @@ async def _presses(fake: Any, message_id: str, custom_ids: list[str], voters: li
                    count: int) -> list[float]:
     latencies: list[float] = []
     for i in range(start, start + count):
-        rec = await fake.click(message_id, custom_ids[i % len(custom_ids)], user_id=voters[i % len(voters)])
+        # A member's next press is on the next option along, so a press repeated by a member is a change,
+        # never a vote for what they already chose (which writes nothing).
+        choice = custom_ids[(i + i // len(voters)) % len(custom_ids)]
+        rec = await fake.click(message_id, choice, user_id=voters[i % len(voters)])
         await rec.response(timeout=10)
         latencies.append(rec.callback.elapsed)
     return latencies

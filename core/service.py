@@ -51,7 +51,7 @@ class DebateService(ChartCases, ReasonCases, VotingCases, ReadingCases, PrivacyC
         except ActionError as exc:
             raise UserError(t("press.bad_button", problem=exc)) from None
         if action.kind is ActionKind.VOTE:
-            return await self.vote(actor, action.poll_id or 0, action.option_id or "")
+            return await self.cast(actor, action.poll_id or 0, action.option_id or "")  # press answers its errors
         if action.kind is ActionKind.RETRACT:
             return await self.retract(actor, action.poll_id or 0)
         if action.kind is ActionKind.MEANINGS:

@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from discord import app_commands
 from bots.discord import embeds, forms
 from bots.discord.charts import with_chart
 from bots.discord.port import DiscordPort
-from bots.discord.reasons import DiscordReasons
+from bots.discord.reasons import DiscordReasons, form_poll
 from bots.discord.rendered import RenderedReplies
 from bots.discord.tree import build_groups
 from core.catalogue import t
@@ -169,9 +169,11 @@ class CounterpointClient(discord.Client):
             return
         if interaction.type is not discord.InteractionType.component:
             return
-        data: dict[str, Any] = dict(interaction.data or {})
+        data: Mapping[str, Any] = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
-        if await self.reasons.pressed(interaction, custom_id):  # a modal must be its first answer
+        form_for = form_poll(custom_id)
+        if form_for is not None:  # a modal must be its first answer
+            await self.reasons.pressed(interaction, form_for)
             return
         service = self.service
         # The label goes into log lines: never the custom_id, which names the option a member chose.

@@ -71,15 +71,12 @@ class DiscordReasons:
     def __init__(self, client: CounterpointClient) -> None:
         self.client = client
 
-    async def pressed(self, interaction: discord.Interaction, custom_id: str) -> bool:
-        """Answer an "Add a reason" press with the form (or why not); False for any other button."""
-        poll_id = form_poll(custom_id)
-        if poll_id is None:
-            return False
+    async def pressed(self, interaction: discord.Interaction, poll_id: int) -> None:
+        """Answer an "Add a reason" press (form_poll found its poll) with the form, or why not."""
         actor = self.client.actor(interaction)
         if actor is None:
             await self.client.send_text(interaction, t("discord.outside_server"))
-            return True
+            return
         try:
             form = await self.client.service.reason_form(actor, poll_id)
             if isinstance(form, Reply):
@@ -90,7 +87,6 @@ class DiscordReasons:
             log.exception("the reason form failed (guild %s, channel %s)", interaction.guild_id,
                           interaction.channel_id)
             await self.client.send_text(interaction, t("discord.broke"))
-        return True
 
     async def submitted(self, interaction: discord.Interaction) -> bool:
         """Save a submitted reason form, answering privately; False for any other modal."""

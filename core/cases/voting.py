@@ -49,6 +49,10 @@ class VotingCases(ServiceBase):
 
     @answers_errors
     async def vote(self, actor: Actor, poll_id: int, option_id: str) -> Reply:
+        return await self.cast(actor, poll_id, option_id)
+
+    async def cast(self, actor: Actor, poll_id: int, option_id: str) -> Reply:
+        """vote() without its error answers, for callers that give them already (press)."""
         poll = await self._poll_in_space(actor, poll_id, for_vote=True)
         if poll.message_ref is None and poll.is_open(self.clock()):
             # Its post may still be refused, and an abandoned poll keeps no votes: taking one now
