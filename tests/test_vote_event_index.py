@@ -20,6 +20,16 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TWIN_A, TWIN_B = "0123abcd" + "a" * 56, "0123abcd" + "b" * 56  # the same 8-character prefix
 
 
+async def _trace(store: SqliteStore, statements: list[str]) -> None:
+    """Every statement from now on, on the reader and on the writer's connection (with its values)."""
+
+    async def tracing(conn: object) -> None:
+        await conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+
+    await tracing(store.reader)
+    await store.writer.run(tracing)
+
+
 async def test_members_whose_keys_share_the_prefix_keep_their_own_history_and_erasure(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "twins.db")
     await store.open()
@@ -46,11 +56,7 @@ async def test_history_and_erasure_find_a_members_events_through_the_prefix_inde
         poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
         assert (await store.record_vote(poll, TWIN_A, "1", T0)).kind is VoteKind.CAST
 
-        async def tracing(conn: object) -> None:
-            await conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
-
-        await tracing(store.reader)
-        await store.writer.run(tracing)
+        await _trace(store, statements)
         await store.history(poll, TWIN_A)
         await store.forget_member("S1", TWIN_A)
     finally:
@@ -104,11 +110,7 @@ async def test_stance_and_erasure_find_a_members_votes_through_their_spaces_poll
             await store.record_vote(poll, TWIN_A, "1", T0)
             await store.record_vote(poll, TWIN_B, "2", T0)
 
-        async def tracing(conn: object) -> None:
-            await conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
-
-        await tracing(store.reader)
-        await store.writer.run(tracing)
+        await _trace(store, statements)
         assert sorted(p.id for p, _ in await store.stance("S1", TWIN_A)) == polls
         assert await store.forget_member("S1", TWIN_A) > 0
         assert await store.stance("S1", TWIN_A) == [] and [p.id for p, _ in await store.stance("S2", TWIN_A)] == [other]

@@ -8,31 +8,20 @@ votes primary key, their events through the index on their key's first 8 charact
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from core.models import Poll
 from core.store.base import HistoryEntry
+from core.store.sqlite_notices import NoticeQueries
 from core.store.sqlite_reasons import forget_reasons, purge_reasons
 from core.store.sqlite_rows import POLL_COLUMNS, read_all
 from core.store.sqlite_rows import poll_from_row as _poll
 from core.store.sqlite_rows import ts as _ts
 from core.store.sqlite_votes import MEMBER_EVENTS
 
-if TYPE_CHECKING:
-    from core.store.group_commit import GroupCommitWriter
 
-class MemberQueries:
-    # Provided by SqliteStore, which opens the connections this mixin's queries run on.
-    @property
-    def writer(self) -> GroupCommitWriter:
-        raise NotImplementedError
-
-    @property
-    def reader(self) -> aiosqlite.Connection:
-        raise NotImplementedError
-
+class MemberQueries(NoticeQueries):  # NoticeQueries: the connections SqliteStore provides
     async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]:
         rows = await read_all(
             self.reader,
