@@ -2,9 +2,10 @@
 
 One process, one event loop: FakeDiscord (tests/fakes) plays Discord and the real discord.py client
 runs the adapter on a SQLite-backed service built like production (bots.wiring). Presses go one at a
-time (the next is dispatched once the previous callback arrived), each by a different member, on the
-vote buttons of a posted poll, so every press is a real vote or vote change committed to the database
-before it is answered. Poll refreshes run in the background at the production interval (2 s).
+time (the next is dispatched once the previous callback arrived) on the vote buttons of a posted poll,
+by 400 members in turn, each press on the option after that member's last one: every press is a real
+vote (the first 400) or vote change committed to the database before it is answered. Poll refreshes
+run in the background at the production interval (2 s).
 
 The floor is a bare discord.Client whose on_interaction only answers: once with "ok" and once with
 an answer shaped like a vote's (content, embed, one button), so payload size is not mistaken for

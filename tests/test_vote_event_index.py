@@ -160,3 +160,53 @@ async def test_a_database_from_before_010_loses_the_two_indexes_and_keeps_its_ro
         assert not {"votes_by_voter", "vote_events_by_poll"} & indexes
     finally:
         raw.close()
+
+
+async def test_abandoning_an_unvoted_poll_reads_no_events_and_a_voted_one_loses_them_all(tmp_path: Path) -> None:
+    """Events have no index by poll: deleting a poll's events reads the whole table, so it happens only when
+    vote rows were deleted (an event exists only beside its vote row). A member repeating a refused post
+    must not make every abandon read the events table."""
+    path = tmp_path / "abandon.db"
+    store = SqliteStore(path)
+    await store.open()
+    statements: list[str] = []
+    try:
+        voted = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+        await store.record_vote(voted, TWIN_A, "1", T0)
+        await store.record_vote(voted, TWIN_A, "2", T0 + timedelta(minutes=1))
+        await store.abandon_poll(voted, T0 + timedelta(minutes=2))
+        unvoted = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+        await _trace(store, statements)
+        await store.abandon_poll(unvoted, T0 + timedelta(minutes=3))
+        assert await store.history(voted, TWIN_A) == [] and await store.current_vote(voted, TWIN_A) is None
+    finally:
+        await store.close()
+    assert any("DELETE FROM votes" in s for s in statements)
+    assert not [s for s in statements if "DELETE FROM vote_events" in s]
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("SELECT count(*) FROM vote_events").fetchone() == (0,)
+    finally:
+        raw.close()
+
+
+async def test_the_purge_also_removes_rows_left_on_a_poll_already_purged(tmp_path: Path) -> None:
+    """Whatever put them there (a restored backup, a hand edit), a closed poll's per-vote rows go at the next
+    purge even when the poll was marked purged before."""
+    path = tmp_path / "stray.db"
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
+        await store.record_vote(poll, TWIN_A, "1", T0)
+        await store.close_poll(poll, T0 + timedelta(days=1))
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 2
+        raw = sqlite3.connect(path, isolation_level=None)
+        raw.execute("INSERT INTO votes VALUES (?, ?, '1', '1', ?)", (poll, TWIN_B, iso(T0)))
+        raw.execute("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (?, ?, 'cast', '1', ?)",
+                    (poll, TWIN_B, iso(T0)))
+        raw.close()
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 2
+        assert await store.history(poll, TWIN_B) == [] and await store.current_vote(poll, TWIN_B) is None
+    finally:
+        await store.close()

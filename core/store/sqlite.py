@@ -16,7 +16,7 @@ from core.models import Poll, Tally, VoteOutcome
 from core.store.base import PollAlreadyOpen, StoreError
 from core.store.group_commit import GroupCommitWriter
 from core.store.sqlite_errors import store_error, surfacing_store_errors
-from core.store.sqlite_members import MemberQueries
+from core.store.sqlite_members import MemberQueries, delete_votes_and_events
 from core.store.sqlite_open import (
     INLINE_SYNCHRONOUS,
     check_location,
@@ -253,8 +253,9 @@ class SqliteStore(ScheduleQueries, SpaceQueries, SqliteRefreshQueries, SqliteRea
                 "WHERE id = ?",
                 (_ts(at), _ts(at), poll_id),
             )
-            for table in ("reasons", "reason_counts", "votes", "vote_events", "tallies"):  # reasons: marks too
+            for table in ("reasons", "reason_counts", "tallies"):  # reasons: marks too
                 await conn.execute(f"DELETE FROM {table} WHERE poll_id = ?", (poll_id,))
+            await delete_votes_and_events(conn, "poll_id = ?", (poll_id,))
 
         await self.writer.run(op)
 

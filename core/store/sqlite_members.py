@@ -72,19 +72,25 @@ class MemberQueries(NoticeQueries):  # NoticeQueries: the connections SqliteStor
         async def op(conn: aiosqlite.Connection) -> int:
             closed = "poll_id IN (SELECT id FROM polls WHERE closed_at IS NOT NULL AND closed_at < ?)"
             reasons = await purge_reasons(conn, cutoff)  # before the votes it reads; counts are kept
-            # A poll closed before the cutoff takes no more votes: once marked purged, none of its rows are
-            # left. Events have no index by poll (migration 010), so they are scanned only on a day when
-            # some poll newly passed the cutoff.
-            cur = await conn.execute("SELECT 1 FROM polls WHERE closed_at < ? AND purged_at IS NULL LIMIT 1",
-                                     (_ts(cutoff),))
-            if await cur.fetchone() is None:
-                return reasons
-            votes = await conn.execute(f"DELETE FROM votes WHERE {closed}", (_ts(cutoff),))
-            events = await conn.execute(f"DELETE FROM vote_events WHERE {closed}", (_ts(cutoff),))
+            deleted = await delete_votes_and_events(conn, closed, (_ts(cutoff),))
             await conn.execute(
                 "UPDATE polls SET purged_at = ? WHERE closed_at < ? AND purged_at IS NULL",
                 (_ts(datetime.now(UTC)), _ts(cutoff)),
             )
-            return votes.rowcount + events.rowcount + reasons
+            return deleted + reasons
 
         return await self.writer.run(op, wipe=True)
+
+
+async def delete_votes_and_events(conn: aiosqlite.Connection, where: str, params: tuple[object, ...]) -> int:
+    """Delete the vote rows matching `where` (on poll_id), then their events; the count of both.
+
+    Events have no index by poll (migration 010), so deleting them reads the whole events table. Every
+    event is written beside its member's vote row, and every path that deletes vote rows deletes their
+    events with them (here, and forget_member): when no vote row matched there is no event to look for,
+    so the usual abandoned poll (never posted, so never voted on) and a quiet day's purge read no events."""
+    votes = await conn.execute(f"DELETE FROM votes WHERE {where}", params)
+    if not votes.rowcount:
+        return 0
+    events = await conn.execute(f"DELETE FROM vote_events WHERE {where}", params)
+    return votes.rowcount + events.rowcount

@@ -23,8 +23,8 @@ from core.store.sqlite_rows import ts as _ts
 from core.store.vote_plan import Key, PollWindow, VoteRequest, VoteRow, plan_votes, step
 
 # A member's events, through the index on their key's first 8 characters (migration 009); bind the key
-# twice. Named, because without statistics the planner would rather scan a whole poll's events by
-# vote_events_by_poll; and the index is used only for the very expression it was built on. The unary +
+# twice. Named, because the index is used only for the very expression it was built on (and, before
+# migration 010, the planner would rather scan a whole poll's events by its poll index). The unary +
 # keeps SELECT's constant propagation from turning that expression into a constant through the
 # equality on the full key, which left a SCAN of the whole index.
 MEMBER_EVENTS = (
