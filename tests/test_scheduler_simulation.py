@@ -119,11 +119,13 @@ REFUSER = "refuser"
 
 
 def refusing(days: int) -> list[tuple[datetime, datetime]]:
-    """The bot is removed from the channel twice, at 30% and 60% of the run (days 300-301 and 600-601 of
-    1,000), from 06:00: yesterday's poll closes, and its outcome is refused, inside the window. Two days
-    each: a third refused day in a row pauses the schedule (tests/test_scheduler_isolation.py covers that)."""
-    return [(START + timedelta(days=d, hours=6), START + timedelta(days=d + 2)) for d in (days * 3 // 10,
-                                                                                          days * 6 // 10)]
+    """The bot is removed from the channel three times, at 30%, 60% and 90% of the run (days 300-301,
+    600-601 and 900-901 of 1,000), from 06:00: yesterday's poll closes, and its outcome is refused, inside
+    the window. Two days each: a third refused day in a row pauses the schedule
+    (tests/test_scheduler_isolation.py covers that). Six refused days, so that the crashes and outages,
+    random as they are, leave at least three of them with a healthy tick to judge."""
+    return [(START + timedelta(days=d, hours=6), START + timedelta(days=d + 2))
+            for d in (days * 3 // 10, days * 6 // 10, days * 9 // 10)]
 
 
 async def open_process(location: str, clock: FakeClock) -> tuple[Store, DebateService]:
@@ -288,7 +290,7 @@ async def run_and_judge(processes, platform: Recorder, rng: random.Random, clock
                 assert due <= when_posted <= due + GRACE, "posted outside the grace window"
     assert missed == 0
     assert checked > run_days * 3 // 2
-    assert refused >= 3  # of the 4 refused days; a day with no healthy tick in its grace window is not counted
+    assert refused >= 3  # of the 6 refused days; a day with no healthy tick in its grace window is not counted
     # Each local date posts once per channel even across DST: the gap time posts at the jump.
     gap_day = local_occurrence(date(2024, 3, 10), time(2, 30), ZoneInfo("America/New_York"))
     assert gap_day == datetime(2024, 3, 10, 7, 0, tzinfo=UTC)
