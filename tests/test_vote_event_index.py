@@ -30,6 +30,15 @@ async def _trace(store: SqliteStore, statements: list[str]) -> None:
     await store.writer.run(tracing)
 
 
+def _plans(path: Path, statements: list[str]) -> list[tuple[str, str]]:
+    """Each traced statement with its query plan; the statements carry their values, so they are planned as sent."""
+    raw = sqlite3.connect(path)
+    try:
+        return [(sql, " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))) for sql in statements]
+    finally:
+        raw.close()
+
+
 async def test_members_whose_keys_share_the_prefix_keep_their_own_history_and_erasure(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "twins.db")
     await store.open()
@@ -63,14 +72,9 @@ async def test_history_and_erasure_find_a_members_events_through_the_prefix_inde
         await store.close()
     touching = [s for s in statements if "FROM vote_events" in s]
     assert any(s.startswith("SELECT") for s in touching) and any(s.startswith("DELETE") for s in touching)
-    raw = sqlite3.connect(tmp_path / "plan.db")
-    try:
-        for sql in touching:  # the traced statements carry their values, so they can be planned as sent
-            plan = " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            # SEARCH, not SCAN: a scan of the whole index also says "USING INDEX".
-            assert "SEARCH vote_events USING INDEX vote_events_by_voter_prefix" in plan, (sql, plan)
-    finally:
-        raw.close()
+    for sql, plan in _plans(tmp_path / "plan.db", touching):
+        # SEARCH, not SCAN: a scan of the whole index also says "USING INDEX".
+        assert "SEARCH vote_events USING INDEX vote_events_by_voter_prefix" in plan, (sql, plan)
 
 
 async def test_a_database_from_before_009_keeps_finding_its_events(tmp_path: Path) -> None:
@@ -123,12 +127,11 @@ async def test_stance_and_erasure_find_a_members_votes_through_their_spaces_poll
         assert "votes_by_voter" not in indexes and "vote_events_by_poll" not in indexes
         member_reads = [s for s in statements if "votes" in s and TWIN_A in s and "vote_events" not in s]
         assert any("DELETE FROM votes" in s for s in member_reads) and any(s.startswith("SELECT") for s in member_reads)
-        for sql in member_reads:
-            plan = " ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "SCAN v " not in f"{plan} " and "SCAN votes" not in plan, (sql, plan)
-            assert "USING PRIMARY KEY (poll_id=? AND voter_key=?)" in plan, (sql, plan)
     finally:
         raw.close()
+    for sql, plan in _plans(path, member_reads):
+        assert "SCAN v " not in f"{plan} " and "SCAN votes" not in plan, (sql, plan)
+        assert "USING PRIMARY KEY (poll_id=? AND voter_key=?)" in plan, (sql, plan)
 
 
 async def test_a_database_from_before_010_loses_the_two_indexes_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -150,7 +153,7 @@ async def test_a_database_from_before_010_loses_the_two_indexes_and_keeps_its_ro
         assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 2  # the vote and its event
         assert await store.history(1, TWIN_A) == [] and await store.stance("S1", TWIN_A) == []
         assert (await store.tally(1)).total == 1  # counts outlive the per-vote rows
-        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 0  # nothing newly past the cutoff
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 0  # nothing left to delete
     finally:
         await store.close()
     raw = sqlite3.connect(path)

@@ -72,6 +72,11 @@ class WriterStats:
     inline: int = 0  # batches that ran on the event loop's thread
     immediate: int = 0  # of which lone votes committed in their caller's step (run_bulk)
 
+    def committed(self, size: int) -> None:
+        self.batches += 1
+        self.jobs += size
+        self.largest_batch = max(self.largest_batch, size)
+
 
 class GroupCommitWriter:
     def __init__(self, conn: aiosqlite.Connection, batch_max: int = 200, lock_timeout: float = 10.0,
@@ -146,8 +151,12 @@ class GroupCommitWriter:
         wake, inline, checkpoints = self._wake, self._inline, self.checkpoints
         return (self._turned and wake is not None and not wake.done() and not self._queue and inline is not None
                 and not checkpoints.starts_over and not checkpoints.running and not checkpoints.wipe_pending
-                and not checkpoints.due(inline.total_changes + self._conn.total_changes)
+                and not checkpoints.due(self._changed_rows())
                 and time.perf_counter() - self._idle_since >= IDLE_S)
+
+    def _changed_rows(self) -> int:
+        """Rows changed by both connections since they opened: the pace of the checkpoints."""
+        return (self._inline.total_changes if self._inline is not None else 0) + self._conn.total_changes
 
     def _committed(self) -> None:
         """A commit just ended. Votes that were ready in the same turn of the loop queue behind it and share
@@ -169,19 +178,16 @@ class GroupCommitWriter:
         except LockHeld:
             return False
         except BaseException as exc:
+            self._committed()
             self._drop_inline_if_stuck()
             self._fail([future], exc)
             if not isinstance(exc, Exception):
                 raise
             return True
-        finally:
-            self._committed()
-        stats = self.stats
-        stats.batches += 1
-        stats.jobs += 1
-        stats.inline += 1
-        stats.immediate += 1
-        stats.largest_batch = max(stats.largest_batch, 1)
+        self._committed()
+        self.stats.committed(1)
+        self.stats.inline += 1
+        self.stats.immediate += 1
         _resolve(future, value, failure)
         return True
 
@@ -243,15 +249,12 @@ class GroupCommitWriter:
             if not isinstance(exc, Exception):
                 raise
             return
-        self.stats.batches += 1
-        self.stats.jobs += len(batch)
-        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        self.stats.committed(len(batch))
         if self.checkpoints.wipe_retry_due() or any(job.wipe for job, _, error in results if error is None):
             await self.checkpoints.truncate()
         self._settle(results)
         if self.checkpoints.owned:
-            inline_rows = self._inline.total_changes if self._inline is not None else 0
-            await self.checkpoints.after_commit(inline_rows + self._conn.total_changes, waiting=bool(self._queue))
+            await self.checkpoints.after_commit(self._changed_rows(), waiting=bool(self._queue))
 
     async def _commit_bulk(self, batch: list[Job]) -> list[Result]:
         groups = groups_of(batch)
