@@ -731,6 +731,7 @@ class _RequestContext:
     route: str
     json: Any
     uploads: list[_Upload]
+    arrived_at: float  # loop time the request reached the fake, before the fake parsed or checked it
 
 
 _REQUEST: contextvars.ContextVar[_RequestContext] = contextvars.ContextVar("fake_discord_request")
@@ -1413,6 +1414,9 @@ class FakeDiscord:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        # Stamped first: reading the body and the fake's own checks (which walk every string of it) are
+        # Discord's work, not the bot's, and they would weigh on a bigger answer more than on "ok".
+        arrived_at = asyncio.get_running_loop().time()
         if request.path == "/gateway":
             return await handler(request)
         prefix = f"/api/v{API_VERSION}"
@@ -1427,7 +1431,7 @@ class FakeDiscord:
             self._check_tokens(route, body, uploads)
             # A ContextVar rather than request["..."]: aiohttp >= 3.12 warns about str keys and
             # older releases lack web.RequestKey; the handler runs in the middleware's task.
-            _REQUEST.set(_RequestContext(route, body, uploads))
+            _REQUEST.set(_RequestContext(route, body, uploads, arrived_at))
             injected = self._take_injection(request.method, rel)
             if injected is not None:
                 raise injected
@@ -1761,11 +1765,11 @@ class FakeDiscord:
     # ---- REST: interactions and their webhooks --------------------------------------------------
 
     async def _h_callback(self, request: web.Request) -> web.Response:
-        route = _ctx().route
+        route, arrived_at = _ctx().route, _ctx().arrived_at
         rec = self._interactions.get(request.match_info["iid"])
         if rec is None or rec.token != request.match_info["token"]:
             raise _ApiError(404, 10062, "Unknown interaction")
-        elapsed = asyncio.get_running_loop().time() - rec.dispatched_at
+        elapsed = arrived_at - rec.dispatched_at
         if rec.callback is not None:
             self._violate("already_acknowledged", "", "second callback for one interaction", route)
             raise _ApiError(400, 40060, "Interaction has already been acknowledged.")
