@@ -46,7 +46,7 @@ def test_post_vote_results_change_forget(tmp_path: Path) -> None:
     card = sections[3].split("Poll #1 now")[0]
     assert "Some members changed their mind" in card and "→" not in card
     assert "3 members changed their mind (2 toward privacy, 1 toward security; net shift +0.75)" in sections[4]
-    assert "Done: 2 records about you deleted" in sections[4]
+    assert "Done: 1 record about you deleted" in sections[4]
     assert "3 votes so far" not in sections[5] and "Results show from 3 votes" in sections[5]
     assert "Traceback" not in proc.stderr
 

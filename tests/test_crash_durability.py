@@ -203,17 +203,13 @@ async def verify(database: str, log: Log) -> None:
         assert tally.transitions == dict(Counter((r[1], r[2]) for r in current))
         assert (await sql.rows("SELECT COUNT(*) FROM tallies WHERE n < 0"))[0][0] == 0
 
-        # The event log is written in the same transaction as the row: its last word must agree.
-        last_event = {r[0]: (r[1], r[2]) for r in await sql.rows(
-            "SELECT e.voter_key, e.kind, e.option_id FROM vote_events e "
-            "JOIN (SELECT voter_key, MAX(id) AS id FROM vote_events WHERE poll_id = ? GROUP BY voter_key) last "
-            "ON last.id = e.id",
-            poll.id,
-        )}
-        for key, _first, option in rows:
-            kind, event_option = last_event[key]
+        # History (the first vote in its row, the rest in the event log) is written in the same transaction
+        # as the row: its last word must agree.
+        for key, first, option in rows:
+            history = await store.history(poll.id, key)
+            assert history and history[0].kind == "cast" and history[0].option_id == first, (names[key], history)
+            kind, event_option = history[-1].kind, history[-1].option_id
             assert event_option == option and (kind == "retract") == (option is None), (names[key], kind, option)
-        assert set(last_event) == {r[0] for r in rows}
     finally:
         await store.close()
 

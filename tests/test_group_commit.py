@@ -135,7 +135,7 @@ async def test_a_rolled_back_transaction_fails_every_vote_of_the_batch(store: Sq
     # RAISE(ROLLBACK) ends the whole transaction, as SQLITE_FULL or an I/O error would.
     await _on_writer(
         store,
-        "CREATE TRIGGER doom BEFORE INSERT ON vote_events WHEN NEW.voter_key = 'doom' "
+        "CREATE TRIGGER doom BEFORE INSERT ON votes WHEN NEW.voter_key = 'doom' "
         "BEGIN SELECT RAISE(ROLLBACK, 'transaction lost'); END",
     )
     names = [f"m{i}" for i in range(10)] + ["doom"] + [f"n{i}" for i in range(10)]
@@ -175,7 +175,7 @@ async def test_cancelling_the_writer_mid_batch_reports_what_the_thread_committed
     async def register(conn: aiosqlite.Connection) -> None:
         await conn.create_function("hold", 1, hold)
         await conn.execute(
-            "CREATE TRIGGER held BEFORE INSERT ON vote_events WHEN NEW.voter_key = 'held' "
+            "CREATE TRIGGER held BEFORE INSERT ON votes WHEN NEW.voter_key = 'held' "
             "BEGIN SELECT hold(NEW.voter_key); END"
         )
 

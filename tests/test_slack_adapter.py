@@ -150,7 +150,7 @@ async def test_forget_me_asks_then_cancels_or_erases(h: Harness, slack: FakeSlac
     assert "1 vote so far" in block_text(h.poll_message()["blocks"])
 
     done = await h.press(yes["value"], user="U1", message=ephemeral(await h.command("forget-me")), ephemeral=True)
-    assert done["text"].startswith("Done: 2 records") and done["replace_original"] is True
+    assert done["text"].startswith("Done: 1 record about") and done["replace_original"] is True
     assert "0 votes so far" in block_text(h.poll_message()["blocks"])
     assert not slack.violations
 

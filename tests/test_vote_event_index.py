@@ -203,9 +203,10 @@ async def test_the_purge_also_removes_rows_left_on_a_poll_already_purged(tmp_pat
         poll = (await store.create_poll("S1", "C1", "p", T0, T0 + timedelta(days=1))).id
         await store.record_vote(poll, TWIN_A, "1", T0)
         await store.close_poll(poll, T0 + timedelta(days=1))
-        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 2
+        assert await store.purge_votes_closed_before(T0 + timedelta(days=2)) == 1  # the row holds the vote
         raw = sqlite3.connect(path, isolation_level=None)
-        raw.execute("INSERT INTO votes VALUES (?, ?, '1', '1', ?)", (poll, TWIN_B, iso(T0)))
+        raw.execute("INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) "
+                    "VALUES (?, ?, '1', '1', ?)", (poll, TWIN_B, iso(T0)))
         raw.execute("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (?, ?, 'cast', '1', ?)",
                     (poll, TWIN_B, iso(T0)))
         raw.close()

@@ -72,7 +72,7 @@ def _copy(template: Path, name: str) -> sqlite3.Connection:
 def _state(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
     # Tally cells at 0 are left out: one at a time, a vote and its retract leave a cell at 0, where a batch
     # nets them out and writes none; results read only cells above 0.
-    queries = ("SELECT poll_id, voter_key, option_id, first_option_id, updated_at FROM votes ORDER BY 1, 2",
+    queries = ("SELECT poll_id, voter_key, option_id, first_option_id, updated_at, cast_at FROM votes ORDER BY 1, 2",
                "SELECT poll_id, first_option_id, option_id, n FROM tallies WHERE n > 0 ORDER BY 1, 2, 3",
                "SELECT poll_id, voter_key, kind, option_id, at FROM vote_events ORDER BY id")
     return tuple(conn.execute(q).fetchall() for q in queries)

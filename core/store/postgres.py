@@ -259,8 +259,12 @@ class PostgresStore(PgScheduleQueries, PgSpaceQueries, PgRefreshQueries, PgReaso
         return Tally(poll_id, {(r[0], r[1]): r[2] for r in rows})
 
     async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]:
+        # The first vote from the row (cast_at, migration 009), ahead of the events (ids start at 1).
         rows = await self.pool.fetch(
-            "SELECT kind, option_id, at FROM vote_events WHERE poll_id = $1 AND voter_key = $2 ORDER BY id",
+            "SELECT kind, option_id, at FROM (SELECT 0 AS seq, 'cast' AS kind, first_option_id AS option_id, "
+            "cast_at AS at FROM votes WHERE poll_id = $1 AND voter_key = $2 AND cast_at IS NOT NULL UNION ALL "
+            "SELECT id, kind, option_id, at FROM vote_events WHERE poll_id = $1 AND voter_key = $2) AS h "
+            "ORDER BY seq",
             poll_id, voter_key,
         )
         return [HistoryEntry(r[0], r[1], r[2]) for r in rows]

@@ -40,9 +40,11 @@ _READ_ROWS = ("SELECT v.poll_id, v.voter_key, v.option_id, v.first_option_id, v.
               "(SELECT r.option_id FROM reasons r WHERE r.poll_id = v.poll_id AND r.voter_key = v.voter_key) "
               "FROM votes v JOIN unnest($1::bigint[], $2::text[]) AS k(p, voter) "
               "ON v.poll_id = k.p AND v.voter_key = k.voter ORDER BY v.poll_id, v.voter_key FOR UPDATE OF v")
-_UPSERT = ("INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) VALUES ($1, $2, $3, $4, $5) "
-           "ON CONFLICT (poll_id, voter_key) DO UPDATE SET option_id = excluded.option_id, "
-           "first_option_id = excluded.first_option_id, updated_at = excluded.updated_at")
+# cast_at is written when the row is created and never after (a member's first vote: vote_plan.Step).
+_UPSERT = ("INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at, cast_at) "
+           "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (poll_id, voter_key) DO UPDATE SET "
+           "option_id = excluded.option_id, first_option_id = excluded.first_option_id, "
+           "updated_at = excluded.updated_at")
 _EVENT = "INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES ($1, $2, $3, $4, $5)"
 # Both signs in one statement, so every delta goes in one executemany in key order: the proposed row
 # (never negative) passes CHECK (n >= 0); a decrement always meets its existing row and takes the UPDATE.
@@ -159,8 +161,8 @@ class PgVoteWriter:
             batch = [job for job in batch if not job.future.done()]
             plan = plan_votes([job.req for job in batch], windows, existing, reasons)
             if plan.rows:
-                await conn.executemany(_UPSERT, [(p, v, row.option_id, row.first_option_id, row.updated_at)
-                                                 for (p, v), row in sorted(plan.rows.items())])
+                await conn.executemany(_UPSERT, [(p, v, row.option_id, row.first_option_id, row.updated_at,
+                                                  row.cast_at) for (p, v), row in sorted(plan.rows.items())])
             if plan.events:
                 await conn.executemany(_EVENT, plan.events)
             deltas = [(*key, n) for key, n in sorted(plan.tally_deltas.items()) if n]

@@ -23,10 +23,13 @@ from core.store.sqlite_votes import MEMBER_EVENTS
 
 class MemberQueries(NoticeQueries):  # NoticeQueries: the connections SqliteStore provides
     async def history(self, poll_id: int, voter_key: str) -> list[HistoryEntry]:
+        # The first vote from the row (cast_at, migration 011), ahead of the events (ids start at 1).
         rows = await read_all(
             self.reader,
-            f"SELECT kind, option_id, at FROM {MEMBER_EVENTS} AND poll_id = ? ORDER BY id",
-            (voter_key, voter_key, poll_id),
+            "SELECT kind, option_id, at FROM (SELECT 0 AS seq, 'cast' AS kind, first_option_id AS option_id, "
+            "cast_at AS at FROM votes WHERE poll_id = ? AND voter_key = ? AND cast_at IS NOT NULL UNION ALL "
+            f"SELECT id, kind, option_id, at FROM {MEMBER_EVENTS} AND poll_id = ?) ORDER BY seq",
+            (poll_id, voter_key, voter_key, voter_key, poll_id),
         )
         return [HistoryEntry(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows]
 

@@ -56,9 +56,10 @@ _READ_ONE = (
     "ELSE (SELECT r.option_id FROM reasons r WHERE r.poll_id = ?1 AND r.voter_key = ?2) END "
     "FROM polls p LEFT JOIN votes v ON v.poll_id = p.id AND v.voter_key = ?2 WHERE p.id = ?1"
 )
+# cast_at is written when the row is created and never after (a member's first vote: vote_plan.Step).
 _UPSERT_VOTES = (
-    "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (poll_id, voter_key) DO UPDATE SET option_id = excluded.option_id, "
+    "INSERT INTO votes (poll_id, voter_key, option_id, first_option_id, updated_at, cast_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (poll_id, voter_key) DO UPDATE SET option_id = excluded.option_id, "
     "first_option_id = excluded.first_option_id, updated_at = excluded.updated_at"
 )
 # In arrival order: a member's history is read back ordered by the events' ids.
@@ -86,7 +87,8 @@ def apply_votes(conn: sqlite3.Connection, requests: list[VoteRequest]) -> list[V
         return text
 
     if plan.rows:
-        rows = [(k[0], k[1], row.option_id, row.first_option_id, stamp(row.updated_at)) for k, row in plan.rows.items()]
+        rows = [(k[0], k[1], row.option_id, row.first_option_id, stamp(row.updated_at),
+                 None if row.cast_at is None else stamp(row.cast_at)) for k, row in plan.rows.items()]
         conn.executemany(_UPSERT_VOTES, rows)
     if plan.events:
         conn.executemany(_INSERT_EVENTS, [(p, v, kind, o, stamp(at)) for p, v, kind, o, at in plan.events])
@@ -114,8 +116,11 @@ def _apply_one(conn: sqlite3.Connection, req: VoteRequest) -> VoteOutcome:
     if row is None:
         return done.outcome
     at = _ts(req.at)
-    cur.execute(_UPSERT_VOTES, (req.poll_id, req.voter_key, row.option_id, row.first_option_id, at))
-    cur.execute(_INSERT_EVENTS, (req.poll_id, req.voter_key, done.event, req.option_id, at))
+    # A row created here is cast now; a stored row keeps its cast_at (the upsert never changes it).
+    cast = at if row.cast_at is not None else None
+    cur.execute(_UPSERT_VOTES, (req.poll_id, req.voter_key, row.option_id, row.first_option_id, at, cast))
+    if done.event:
+        cur.execute(_INSERT_EVENTS, (req.poll_id, req.voter_key, done.event, req.option_id, at))
     if done.down is not None:
         cur.execute(_TALLY_DOWN, (-1, req.poll_id, *done.down))
     if done.up is not None:

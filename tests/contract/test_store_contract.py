@@ -82,6 +82,20 @@ async def test_cast_change_unchanged_retract(backend: Store) -> None:
     assert (await backend.tally(poll)).total == 0
 
 
+async def test_history_keeps_each_step_and_its_time(backend: Store) -> None:
+    """A first vote is kept in its row, not the event log (vote_plan.Step): history reads both, in order."""
+    poll = await new_poll(backend)
+    at = [T0 + timedelta(minutes=m) for m in range(5)]
+    await backend.record_vote(poll, "v1", "1", at[0])
+    await backend.record_vote(poll, "v1", "1", at[1])  # unchanged: no step
+    await backend.record_vote(poll, "v1", "2", at[2])
+    await backend.retract_vote(poll, "v1", at[3])
+    await backend.record_vote(poll, "v1", "0", at[4])
+    history = [(h.kind, h.option_id, h.at) for h in await backend.history(poll, "v1")]
+    assert history == [("cast", "1", at[0]), ("change", "2", at[2]), ("retract", None, at[3]), ("cast", "0", at[4])]
+    assert await backend.history(poll, "nobody") == []
+
+
 async def test_recast_after_retract_keeps_first_vote(backend: Store) -> None:
     poll = await new_poll(backend)
     await backend.record_vote(poll, "v1", "-1", T0)
@@ -161,7 +175,7 @@ async def test_stance_and_forget_member(backend: Store) -> None:
     stance = await backend.stance("S1", "me")
     assert [(p.id, o) for p, o in stance] == [(p2, "-1"), (p1, "1")]
     deleted = await backend.forget_member("S1", "me")
-    assert deleted == 2 + 3  # two vote rows, three history events
+    assert deleted == 2 + 1  # two vote rows (each holds its first vote) and the one change's history event
     assert await backend.stance("S1", "me") == []
     assert await backend.history(p1, "me") == []
     assert (await backend.tally(p1)).transitions == {("0", "0"): 1}
@@ -174,14 +188,16 @@ async def test_retention_purges_rows_but_keeps_tallies(backend: Store) -> None:
     old = await new_poll(backend)
     recent = await new_poll(backend, "C2")
     for poll in (old, recent):
+        await backend.record_vote(poll, "a", "0", T0)
         await backend.record_vote(poll, "a", "1", T0)
         await backend.record_vote(poll, "b", "2", T0)
     await backend.close_poll(old, T0 + timedelta(days=1))
     await backend.close_poll(recent, T0 + timedelta(days=100))
     purged = await backend.purge_votes_closed_before(T0 + timedelta(days=50))
-    assert purged == 4
+    assert purged == 2 + 1  # two vote rows and a's change
     assert await backend.history(old, "a") == [] and await backend.current_vote(old, "a") is None
     assert (await backend.tally(old)).current_counts() == {"1": 1, "2": 1}
+    assert [h.kind for h in await backend.history(recent, "a")] == ["cast", "change"]
     assert await backend.current_vote(recent, "a") == "1"
 
 
