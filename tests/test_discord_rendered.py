@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bots.discord.embeds import reply_message
+import discord
+
+from bots.discord.embeds import StaticView, reply_message
 from bots.discord.rendered import RenderedReplies
 from core.render import Attachment, Button, Card, Reply, Style
 
@@ -44,3 +46,23 @@ def test_replies_with_files_are_rendered_every_time() -> None:
         assert rendered.kwargs(reply) is not rendered.kwargs(reply)
         if reply.card is not None:
             assert rendered.kwargs(reply)["embed"] is not rendered.kwargs(reply)["embed"]
+
+
+def test_a_kept_answer_builds_its_embed_and_buttons_payloads_once() -> None:
+    """discord.py asks for them at every send; one receipt is sent to every member who made the same choice."""
+    rendered = RenderedReplies()
+    reply = receipt("Balanced")
+    first, second = rendered.kwargs(reply), rendered.kwargs(reply)
+    assert first["embed"].to_dict() is second["embed"].to_dict()
+    assert first["view"].to_components() is second["view"].to_components()
+    fresh = reply_message(reply)
+    assert first["embed"].to_dict() == fresh["embed"].to_dict()
+    assert first["view"].to_components() == fresh["view"].to_components()
+
+
+def test_a_view_still_being_filled_shows_every_button_added() -> None:
+    view = StaticView()
+    view.add_item(discord.ui.Button(label="one", custom_id="cp1:a"))
+    assert len(view.to_components()[0]["components"]) == 1
+    view.add_item(discord.ui.Button(label="two", custom_id="cp1:b"))
+    assert len(view.seal().to_components()[0]["components"]) == 2

@@ -182,10 +182,23 @@ class StaticView(discord.ui.View):
 
     def __init__(self) -> None:
         super().__init__(timeout=None)
+        self._sealed = False
+        self._payload: list[dict[str, Any]] | None = None
 
     def seal(self) -> StaticView:
-        self.stop()  # a finished view is sent as components but not stored
+        """No more buttons: a finished view is sent as components but not stored."""
+        self.stop()
+        self._sealed = True
         return self
+
+    def to_components(self) -> list[dict[str, Any]]:
+        # A sealed view is sent as it is, and one receipt's view with every copy of it
+        # (bots/discord/rendered.py): its payload is built once. discord.py only reads it.
+        if not self._sealed:
+            return super().to_components()
+        if self._payload is None:
+            self._payload = super().to_components()
+        return self._payload
 
 
 def button_view(buttons: tuple[Button, ...]) -> StaticView | None:

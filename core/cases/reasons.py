@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from core import presenter_reasons as cards
 from core.actions import Action, ActionKind
@@ -48,9 +49,9 @@ def _answer(kind: ReasonKind, key: str, **values: object) -> Reply:
     return Reply(text=t(key, **values), error=kind not in _ERRORS)
 
 
-@dataclass(frozen=True)
-class ReceiptOffer:
-    """What a vote receipt offers about reasons; every vote that shares it shares the receipt."""
+class ReceiptOffer(NamedTuple):
+    """What a vote receipt offers about reasons; every vote that shares it shares the receipt. A tuple: it is
+    hashed into the key of the receipts every vote looks up (core.cases.voting)."""
 
     mode: ReasonsMode
     has_reason: bool
