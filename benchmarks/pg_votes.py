@@ -2,8 +2,8 @@
 
 Each process is a child (spawned, so nothing is shared but the database) running 1,000 voters in
 flight, the loop of benchmarks/votes.py: every voter votes on 4 open polls and then changes each vote
-(8 votes; votes.py's 20 would make a PostgreSQL run minutes long), so every call writes a vote row,
-an event and tally deltas (half of them casts, half changes). The service side is built as
+(8 votes; votes.py's 20 would make a PostgreSQL run minutes long), so every call writes a vote row
+and tally deltas, and each change an event too (half of them casts, half changes). The service side is built as
 `counterpoint run` builds it (bots.wiring, PostgresStore's default pool). The raw side is the ceiling:
 the same 1,000 tasks per process on an asyncpg pool of the same size, one upsert per transaction on
 a table of the same key shape. With 3 processes every process votes as its own 1,000 members on the

@@ -210,6 +210,10 @@ async def verify(database: str, log: Log) -> None:
             assert history and history[0].kind == "cast" and history[0].option_id == first, (names[key], history)
             kind, event_option = history[-1].kind, history[-1].option_id
             assert event_option == option and (kind == "retract") == (option is None), (names[key], kind, option)
+        # And no history without its vote row: events are written beside the row, in its transaction.
+        event_keys = {r[0] for r in await sql.rows("SELECT DISTINCT voter_key FROM vote_events WHERE poll_id = ?",
+                                                   poll.id)}
+        assert event_keys <= {r[0] for r in rows}, "history events of a member with no vote row"
     finally:
         await store.close()
 

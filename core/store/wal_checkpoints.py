@@ -26,7 +26,7 @@ from core.store.sqlite_unit import passive_checkpoint
 log = logging.getLogger(__name__)
 
 # Rows changed by inline commits between two checkpoints: about the 1,000 pages of SQLite's own automatic
-# checkpoint, as a lone vote changes three rows on about six pages. Past WAIT_BYTES of WAL the writer
+# checkpoint, as a lone vote changes two to three rows on two to four pages. Past WAIT_BYTES of WAL the writer
 # waits for a checkpoint (see after_commit).
 CHECKPOINT_ROWS = 1000
 WAIT_BYTES = 64 * 1024 * 1024
