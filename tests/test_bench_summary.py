@@ -5,6 +5,7 @@ The benchmarks themselves assert nothing about time; these check only what the r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,3 +40,29 @@ def test_without_postgresql_the_pg_benchmarks_are_skipped_with_the_reason(tmp_pa
     skipped = [line for line in done.stdout.splitlines() if line.strip().startswith("PostgreSQL votes,")]
     assert len(skipped) == 2 and all("skipped" in line and line.rstrip().endswith("-") for line in skipped)
     assert "0 PASS, 0 MISS, 2 not measured" in done.stdout
+
+
+def test_a_group_run_in_its_own_interpreter_prints_its_lines_and_hands_back_its_rows(tmp_path: Path) -> None:
+    """`make bench` runs each group in a fresh interpreter (benchmarks/isolated.py) and tables their rows."""
+    (tmp_path / "tiny_bench.py").write_text(
+        "from benchmarks.common import record\n"
+        "async def main():\n"
+        "    record('tiny figure', '1.00x', '<= 1.5x', True)\n"
+        "    return ['tiny benchmark ran']\n")
+    (tmp_path / "broken_bench.py").write_text(
+        "from benchmarks.common import record\n"
+        "async def main():\n"
+        "    record('measured before the failure', '2 ms', '<= 20 ms', True)\n"
+        "    raise RuntimeError('the benchmark broke')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    rows_file = tmp_path / "rows.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.isolated", str(rows_file), "tiny_bench"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "tiny benchmark ran" in done.stdout
+    assert json.loads(rows_file.read_text()) == [
+        {"name": "tiny figure", "figure": "1.00x", "target": "<= 1.5x", "ok": True}]
+    done = subprocess.run([sys.executable, "-m", "benchmarks.isolated", str(rows_file), "tiny_bench", "broken_bench"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode != 0 and "the benchmark broke" in done.stderr
+    assert [row["name"] for row in json.loads(rows_file.read_text())] == ["tiny figure", "measured before the failure"]
