@@ -29,6 +29,17 @@ GROUPS = (
 )
 
 
+def _run(command: list[str]) -> int:
+    child = subprocess.Popen(command)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached the child too: let it stop its PostgreSQL cluster rather than kill it mid-way
+        # (subprocess.run would, after a quarter of a second), which would leave the server running.
+        child.wait()
+        raise
+
+
 def main() -> int:
     started = time.perf_counter()
     rows: list[Row] = []
@@ -38,10 +49,10 @@ def main() -> int:
             if i:
                 print(flush=True)
             rows_file = Path(folder) / f"{i}.json"
-            done = subprocess.run([sys.executable, "-m", "benchmarks.isolated", str(rows_file), *group], check=False)
+            code = _run([sys.executable, "-m", "benchmarks.isolated", str(rows_file), *group])
             if rows_file.exists():
                 rows += [Row(**row) for row in json.loads(rows_file.read_text())]
-            if done.returncode != 0:
+            if code != 0:
                 failed.append(" + ".join(group))
     print(f"\n== summary ({machine()})")
     print("\n".join(summary_table(rows)))
@@ -52,4 +63,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("benchmarks interrupted", file=sys.stderr)
+        sys.exit(130)

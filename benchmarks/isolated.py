@@ -35,6 +35,8 @@ def main(argv: list[str]) -> int:
     rows_file, modules = Path(argv[0]), argv[1:]
     try:
         asyncio.run(run(modules))
+    except KeyboardInterrupt:  # Ctrl-C: the parent says so once
+        return 130
     finally:
         pg.stop()
         rows_file.write_text(json.dumps([dataclasses.asdict(row) for row in SUMMARY]))
