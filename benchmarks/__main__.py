@@ -10,11 +10,13 @@ is still measured side by side within its own benchmark.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import FrameType
 
 from benchmarks.common import Row, machine, summary_table
 
@@ -29,15 +31,36 @@ GROUPS = (
 )
 
 
+class Stopped(Exception):
+    """SIGTERM reached `python -m benchmarks`: make passes it on, and CI timeouts end a run with it."""
+
+
 def _run(command: list[str]) -> int:
     child = subprocess.Popen(command)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)  # the running group stops too (and stops its PostgreSQL cluster)
+        raise Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return child.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reached the child too: let it stop its PostgreSQL cluster rather than kill it mid-way
-        # (subprocess.run would, after a quarter of a second), which would leave the server running.
+    except (KeyboardInterrupt, Stopped):
+        # Ctrl-C reaches the child by itself, SIGTERM through stop(): either way, let it stop its
+        # PostgreSQL cluster rather than kill it mid-way (subprocess.run would, after a quarter of a
+        # second), which would leave the server running.
         child.wait()
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _read_rows(rows_file: Path) -> list[Row] | None:
+    """A group's summary rows; None when its file is missing or damaged (its interpreter was killed)."""
+    try:
+        return [Row(**row) for row in json.loads(rows_file.read_text())]
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def main() -> int:
@@ -50,9 +73,9 @@ def main() -> int:
                 print(flush=True)
             rows_file = Path(folder) / f"{i}.json"
             code = _run([sys.executable, "-m", "benchmarks.isolated", str(rows_file), *group])
-            if rows_file.exists():
-                rows += [Row(**row) for row in json.loads(rows_file.read_text())]
-            if code != 0:
+            found = _read_rows(rows_file)
+            rows += found or []
+            if code != 0 or found is None:
                 failed.append(" + ".join(group))
     print(f"\n== summary ({machine()})")
     print("\n".join(summary_table(rows)))
@@ -68,3 +91,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("benchmarks interrupted", file=sys.stderr)
         sys.exit(130)
+    except Stopped:
+        print("benchmarks stopped (SIGTERM)", file=sys.stderr)
+        sys.exit(143)

@@ -39,7 +39,10 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         pg.stop()
-        rows_file.write_text(json.dumps([dataclasses.asdict(row) for row in SUMMARY]))
+        # Whole or not at all: a file cut short by a kill would read as a damaged group.
+        partial = rows_file.with_suffix(".partial")
+        partial.write_text(json.dumps([dataclasses.asdict(row) for row in SUMMARY]))
+        partial.replace(rows_file)
     return 0
 
 

@@ -5,12 +5,18 @@ The benchmarks themselves assert nothing about time; these check only what the r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+import benchmarks.__main__ as bench
 from benchmarks.common import Row, summary_table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,3 +72,56 @@ def test_a_group_run_in_its_own_interpreter_prints_its_lines_and_hands_back_its_
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0 and "the benchmark broke" in done.stderr
     assert [row["name"] for row in json.loads(rows_file.read_text())] == ["tiny figure", "measured before the failure"]
+
+
+def test_a_group_whose_rows_file_is_cut_short_fails_alone(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """A group killed while writing its rows (out of memory, a full /tmp) failed; the groups after it still
+    run and the summary still prints."""
+    ran: list[str] = []
+
+    def fake_run(command: list[str]) -> int:
+        rows_file, group = Path(command[3]), command[4:]
+        ran.append(" + ".join(group))
+        if group == ["first"]:
+            rows_file.write_text('[{"name": "cut short", "figure": "1 ms", "tar')
+            return -signal.SIGKILL
+        rows_file.write_text('[{"name": "second figure", "figure": "2 ms", "target": "<= 3 ms", "ok": true}]')
+        return 0
+
+    monkeypatch.setattr(bench, "GROUPS", (("first",), ("second",)))
+    monkeypatch.setattr(bench, "_run", fake_run)
+    assert bench.main() == 1
+    out = capsys.readouterr().out
+    assert ran == ["first", "second"]
+    assert "second figure" in out and "FAILED: first" in out
+
+
+def test_sigterm_stops_the_group_that_is_running_and_the_run(tmp_path: Path) -> None:
+    """make passes SIGTERM on and CI timeouts send it: the running group's interpreter must stop with the
+    run (in one process it did), not carry on alone to the end of its benchmarks."""
+    marker = tmp_path / "still-ran"
+    (tmp_path / "slow_bench.py").write_text(
+        "import asyncio, pathlib\n"
+        "async def main():\n"
+        "    await asyncio.sleep(3)\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('the benchmark kept running')\n"
+        "    return ['slow benchmark done']\n")
+    code = ("import sys, benchmarks.__main__ as m\n"
+            "m.GROUPS = (('slow_bench',), ('slow_bench',))\n"
+            "try:\n"
+            "    sys.exit(m.main())\n"
+            "except m.Stopped:\n"
+            "    sys.exit(143)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(1.5)  # the group is in its benchmark
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=10) == 143
+        time.sleep(3)
+        assert not marker.exists(), "the group's interpreter outlived `python -m benchmarks`"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the session this test started, any orphan included
+            os.killpg(parent.pid, signal.SIGKILL)
