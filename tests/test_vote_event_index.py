@@ -77,17 +77,24 @@ async def test_history_and_erasure_find_a_members_events_through_the_prefix_inde
         assert "SEARCH vote_events USING INDEX vote_events_by_voter_prefix" in plan, (sql, plan)
 
 
-async def test_a_database_from_before_009_keeps_finding_its_events(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    conn = database_at(path, 8)
-    conn.execute("INSERT INTO polls (id, space_id, channel_id, prompt_id, opened_at, closes_at) "
-                 "VALUES (1, 'S1', 'C1', 'p', ?, ?)", (iso(T0), iso(T0 + timedelta(days=1))))
+def _old_database(path: Path, version: int, events: list[tuple[str, str, str]], closed: bool = False) -> None:
+    """A database at `version` holding poll 1 (open, or closed after a day) and TWIN_A's vote on it: first
+    option "2", now "1", with its history `events` (kind, option, time) written as that version did."""
+    conn = database_at(path, version)
+    closes = iso(T0 + timedelta(days=1))
+    conn.execute("INSERT INTO polls (id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at) "
+                 "VALUES (1, 'S1', 'C1', 'p', ?, ?, ?)", (iso(T0), closes, closes if closed else None))
     conn.execute("INSERT INTO votes VALUES (1, ?, '1', '2', ?)", (TWIN_A, iso(T0)))
     conn.executemany("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (1, ?, ?, ?, ?)",
-                     [(TWIN_A, "cast", "2", iso(T0)), (TWIN_A, "change", "1", iso(T0 + timedelta(minutes=1)))])
+                     [(TWIN_A, *event) for event in events])
     conn.execute("INSERT INTO tallies VALUES (1, '2', '1', 1)")
     conn.execute("COMMIT")
     conn.close()
+
+
+async def test_a_database_from_before_009_keeps_finding_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    _old_database(path, 8, [("cast", "2", iso(T0)), ("change", "1", iso(T0 + timedelta(minutes=1)))])
     store = SqliteStore(path)
     await store.open()
     try:
@@ -136,15 +143,7 @@ async def test_stance_and_erasure_find_a_members_votes_through_their_spaces_poll
 
 async def test_a_database_from_before_010_loses_the_two_indexes_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = database_at(path, 9)
-    conn.execute("INSERT INTO polls (id, space_id, channel_id, prompt_id, opened_at, closes_at, closed_at) "
-                 "VALUES (1, 'S1', 'C1', 'p', ?, ?, ?)", (iso(T0), *[iso(T0 + timedelta(days=1))] * 2))
-    conn.execute("INSERT INTO votes VALUES (1, ?, '1', '2', ?)", (TWIN_A, iso(T0)))
-    conn.execute("INSERT INTO vote_events (poll_id, voter_key, kind, option_id, at) VALUES (1, ?, 'cast', '1', ?)",
-                 (TWIN_A, iso(T0)))
-    conn.execute("INSERT INTO tallies VALUES (1, '2', '1', 1)")
-    conn.execute("COMMIT")
-    conn.close()
+    _old_database(path, 9, [("cast", "1", iso(T0))], closed=True)
     store = SqliteStore(path)
     await store.open()
     try:
